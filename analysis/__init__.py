@@ -1,0 +1,1 @@
+"""Who gets the data: organisation resolution, recipient sectors and identifying flags."""

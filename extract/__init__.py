@@ -1,0 +1,1 @@
+"""Extract the DfE external data-share register (PDF, ODS, XLSX, CSV releases) into DuckDB."""

@@ -1,0 +1,198 @@
+"""Load release files into the database: one transaction per file, idempotent by sha256.
+
+All work happens on a private copy of the database (:func:`extract.db.writable`), published
+atomically at the end, so a crash or a bad file never leaves the live database half-written.
+Within the copy each file is its own transaction: a bad file is rolled back and reported while
+the good files of the same call are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from extract.db import Discard, writable
+from extract.model import IngestError, ParsedRelease
+from extract.normalise import Normalised, normalise
+from extract.values import parse_period
+
+EXTRACTOR_VERSION = "1.0.0"
+SUPPORTED = {".pdf", ".ods", ".xlsx", ".xlsm", ".csv"}
+PageCallback = Callable[[int, int], None]  # (pages done, pages total)
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str  # ingested | replaced | unchanged | failed
+    reason: str = ""
+    rows_by_section: dict[str, int] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named directly, plus supported files found (recursively) in named folders."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
+                       and not f.name.startswith("."))
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_release(path: Path, on_page: PageCallback | None = None) -> ParsedRelease:
+    """Dispatch to the reader for the file's format. Raises IngestError with the reason."""
+    if not path.exists():
+        raise IngestError("no such file")
+    if path.stat().st_size == 0:
+        raise IngestError("file is empty")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from extract.pdf import read_pdf
+
+        return read_pdf(path, on_page)
+    if suffix in {".ods", ".xlsx", ".xlsm", ".csv"}:
+        from extract.sheets import read_spreadsheet
+
+        return read_spreadsheet(path, on_page)
+    raise IngestError(f"unsupported file type {suffix or '(none)'}; expected PDF, ODS, XLSX or CSV")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]],
+            constants: dict[str, object]) -> None:
+    if not rows:
+        return
+    df = pd.DataFrame(rows)
+    for k, v in constants.items():
+        df[k] = v
+    con.register("_incoming", df)
+    try:
+        # Table names come from the fixed set in store_release, never from input.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608
+    finally:
+        con.unregister("_incoming")
+
+
+RELEASE_TABLES = ("shares", "count_rows", "legend_rows", "unmapped_columns", "ingest_warnings")
+
+
+def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
+                  parsed: ParsedRelease, norm: Normalised) -> None:
+    """Replace (or add) one release's rows. Caller owns the transaction."""
+    name = parsed.source_file
+    old = con.execute("SELECT release_id FROM releases WHERE source_file = ?", [name]).fetchone()
+    if old:
+        release_id = int(old[0])
+        for t in RELEASE_TABLES:
+            con.execute(f"DELETE FROM {t} WHERE release_id = ?", [release_id])  # noqa: S608
+        con.execute("DELETE FROM releases WHERE release_id = ?", [release_id])
+    else:
+        release_id = int(con.execute(
+            "SELECT coalesce(max(release_id), 0) + 1 FROM releases").fetchone()[0])  # type: ignore[index]
+    period = parse_period(parsed.title or "") or parse_period(path.stem)
+    marker = f"{parsed.title or ''} {name}".casefold()
+    con.execute(
+        """INSERT INTO releases (release_id, source_file, sha256, format, title, period_label,
+               period_end, page_count, row_count, is_sample, ingested_at, extractor_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [release_id, name, sha, parsed.format, parsed.title, period[0] if period else None,
+         period[1] if period else None, parsed.page_count, len(norm.shares) + len(norm.counts),
+         "sample" in marker, dt.datetime.now(dt.UTC).replace(tzinfo=None), EXTRACTOR_VERSION],
+    )
+    const = {"release_id": release_id, "source_file": name}
+    _insert(con, "shares", norm.shares, const)
+    _insert(con, "count_rows", norm.counts, const)
+    _insert(con, "legend_rows", norm.legend, const)
+    _insert(con, "unmapped_columns", norm.unmapped, const)
+    _insert(con, "ingest_warnings", [{"message": w} for w in norm.warnings], const)
+
+
+def order_releases(con: duckdb.DuckDBPyConnection) -> None:
+    """Number releases in publication order: by the period covered, then by file name."""
+    con.execute(
+        """UPDATE releases SET release_order = o.n FROM (
+               SELECT release_id, row_number() OVER (
+                   ORDER BY period_end NULLS LAST, source_file) AS n FROM releases) o
+           WHERE releases.release_id = o.release_id"""
+    )
+
+
+def derive(con: duckdb.DuckDBPyConnection) -> None:
+    """Everything computed across releases: order, history, organisations, flags."""
+    from analysis.pipeline import rebuild as rebuild_analysis
+    from extract.history import rebuild as rebuild_history
+
+    order_releases(con)
+    rebuild_history(con)
+    rebuild_analysis(con)
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike[str]],
+    db: str | os.PathLike[str] | None = None,
+    on_file: Callable[[Path], PageCallback | None] | None = None,
+    force_derive: bool = False,
+) -> list[FileResult]:
+    """Ingest files and folders into ``db``; returns one result per file, in order."""
+    files = expand(paths)
+    results: list[FileResult] = []
+    with writable(db) as con:
+        changed = force_derive
+        for path in files:
+            res = FileResult(path, "failed")
+            results.append(res)
+            try:
+                if not path.is_file():
+                    raise IngestError("no such file")
+                sha = sha256_of(path)
+                old = con.execute("SELECT sha256 FROM releases WHERE source_file = ?",
+                                  [path.name]).fetchone()
+                if old and old[0] == sha:
+                    res.status = "unchanged"
+                    continue
+                parsed = read_release(path, on_file(path) if on_file else None)
+                parsed.source_file = path.name
+                norm = normalise(parsed)
+            except IngestError as exc:
+                res.reason = str(exc)
+                continue
+            except Exception as exc:  # a reader bug must not become a traceback for users
+                res.reason = f"could not be read ({type(exc).__name__}: {exc})"
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                store_release(con, path, sha, parsed, norm)
+                con.execute("COMMIT")
+            except Exception as exc:
+                con.execute("ROLLBACK")
+                res.reason = f"could not be stored ({type(exc).__name__}: {exc})"
+                continue
+            res.status = "replaced" if old else "ingested"
+            res.rows_by_section = norm.rows_by_section()
+            res.unmapped = sorted({f"{u['section']}: {u['header']}" for u in norm.unmapped})
+            res.warnings = norm.warnings
+            changed = True
+        if not changed:
+            raise Discard
+        derive(con)
+    return results

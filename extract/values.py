@@ -1,0 +1,91 @@
+"""Cell-level normalisation: whitespace, dates, counts, release periods. Pure functions."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+MONTHS = {m.casefold(): i for i, m in enumerate(calendar.month_name) if m}
+MONTHS.update({m.casefold(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def clean(value: object) -> str:
+    """A cell as a single-spaced string ('' for None/NaN); dates become ISO strings."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return " ".join(str(value).split())
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date from the many ways the register writes one; None for blanks, 'pending', junk.
+
+    Month-only values ("March 2019", "Mar-19") become the first of the month.
+    """
+    s = clean(text).casefold().strip(" .")
+    if not s:
+        return None
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?", s):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", s):
+            return dt.date(_year(m[3]), int(m[2]), int(m[1]))
+        if m := re.fullmatch(
+            rf"(\d{{1,2}})(?:st|nd|rd|th)?[ \-]({_MONTH_RE})[a-z]*\.?,?[ \-](\d{{2}}|\d{{4}})", s
+        ):
+            return dt.date(_year(m[3]), MONTHS[m[2]], int(m[1]))
+        if m := re.fullmatch(rf"({_MONTH_RE})[a-z]*\.?[ \-'](\d{{2}}|\d{{4}})", s):
+            return dt.date(_year(m[2]), MONTHS[m[1]], 1)
+        if re.fullmatch(r"\d{5}(\.0+)?", s):  # Excel serial date
+            serial = int(float(s))
+            if 20000 < serial < 80000:
+                return EXCEL_EPOCH + dt.timedelta(days=serial)
+    except ValueError:
+        return None
+    return None
+
+
+def parse_count(text: str) -> int | None:
+    """An integer count ('1,234' -> 1234); None when the cell is not a plain number."""
+    s = clean(text).replace(",", "").replace(" ", "")
+    if re.fullmatch(r"\d+(\.0+)?", s):
+        return int(float(s))
+    return None
+
+
+def parse_period(text: str) -> tuple[str, dt.date] | None:
+    """The period a release covers, from its title or file name.
+
+    Returns (label, last day of the period's month): "to end of September 2023" ->
+    ("September 2023", 2023-09-30). Takes the *last* month-year mentioned, since titles
+    read "from May 2018 to end of September 2023".
+    """
+    s = " ".join(re.sub(r"[_\-]+", " ", text).split())
+    hits = list(re.finditer(rf"\b({_MONTH_RE})[a-z]*\.?\s+((?:19|20)\d{{2}})\b", s, re.I))
+    if hits:
+        m = hits[-1]
+        month, year = MONTHS[m[1].casefold()], int(m[2])
+    else:
+        m2 = re.search(r"\b((?:19|20)\d{2})[ .]?(0[1-9]|1[0-2])\b", s)
+        if not m2:
+            return None
+        year, month = int(m2[1]), int(m2[2])
+    last = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year}", dt.date(year, month, last)

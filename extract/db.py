@@ -30,8 +30,10 @@ STORAGE_VERSION = "v1.4.0"
 _READ_CONFIG = {"threads": "2", "memory_limit": "1GB"}
 
 
-class Discard(Exception):  # noqa: N818 - a signal, not an error
-    """Raise inside :func:`writable` to drop the private copy: nothing changed, nothing published."""
+class Discard(Exception):
+    """Raise inside :func:`writable`
+    to drop the private copy: nothing changed, so nothing to publish."""
+
 
 
 def db_path(db: str | os.PathLike[str] | None = None) -> Path:
@@ -65,7 +67,8 @@ def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDB
             shutil.copyfile(path, tmp)
             con = duckdb.connect(str(tmp))
         else:
-            con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
+            config = {"storage_compatibility_version": STORAGE_VERSION}
+            con = duckdb.connect(str(tmp), config=config)
         schema.create(con)
         try:
             yield con

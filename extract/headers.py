@@ -72,9 +72,9 @@ def match_header(header: str, synonyms: dict[str, str] | None = None) -> str | N
     for s, field in syn.items():
         if len(s) < 4:
             continue
-        if norm.startswith(s + " ") or (" " in s and f" {s} " in padded):
-            if best is None or len(s) > best[0]:
-                best = (len(s), field)
+        hit = norm.startswith(s + " ") or (" " in s and f" {s} " in padded)
+        if hit and (best is None or len(s) > best[0]):
+            best = (len(s), field)
     if best:
         return best[1]
     if len(norm) >= 5:

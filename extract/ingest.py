@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from extract.db import Discard, writable
+from extract.db import REPO, Discard, writable
 from extract.model import IngestError, ParsedRelease
 from extract.normalise import Normalised, normalise
 from extract.values import parse_period
@@ -112,11 +112,13 @@ def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
     period = parse_period(parsed.title or "") or parse_period(path.stem)
     marker = f"{parsed.title or ''} {name}".casefold()
     con.execute(
-        """INSERT INTO releases (release_id, source_file, sha256, format, title, period_label,
-               period_end, page_count, row_count, is_sample, ingested_at, extractor_version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [release_id, name, sha, parsed.format, parsed.title, period[0] if period else None,
-         period[1] if period else None, parsed.page_count, len(norm.shares) + len(norm.counts),
+        """INSERT INTO releases (release_id, source_file, source_path, sha256, format, title,
+               period_label, period_end, page_count, row_count, is_sample, ingested_at,
+               extractor_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [release_id, name, _display_path(path), sha, parsed.format, parsed.title,
+         period[0] if period else None, period[1] if period else None, parsed.page_count,
+         len(norm.shares) + len(norm.counts),
          "sample" in marker, dt.datetime.now(dt.UTC).replace(tzinfo=None), EXTRACTOR_VERSION],
     )
     const = {"release_id": release_id, "source_file": name}
@@ -125,6 +127,15 @@ def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
     _insert(con, "legend_rows", norm.legend, const)
     _insert(con, "unmapped_columns", norm.unmapped, const)
     _insert(con, "ingest_warnings", [{"message": w} for w in norm.warnings], const)
+
+
+def _display_path(path: Path) -> str:
+    """Where the file was read from: relative to the repository when inside it (portable)."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(REPO))
+    except ValueError:
+        return str(resolved)
 
 
 def order_releases(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS releases (
     release_id        INTEGER PRIMARY KEY,
     source_file       VARCHAR NOT NULL UNIQUE,
+    source_path       VARCHAR,
     sha256            VARCHAR NOT NULL,
     format            VARCHAR NOT NULL,
     title             VARCHAR,
@@ -171,9 +172,9 @@ CREATE TABLE IF NOT EXISTS share_flags (
 COMMENTS: dict[str, str] = {
     "releases": "One row per ingested file (a release of the register).",
     "shares": "One row per register row of a share section, with provenance and canonical fields.",
-    "count_rows": "Count tables (Home Office monthly counts etc.), one row per source row and measure.",
+    "count_rows": "Count tables (Home Office monthly counts): one row per source row and measure.",
     "legend_rows": "Rows of the legend tab 'classification of data' (not shares).",
-    "unmapped_columns": "Columns whose header did not map to a canonical field (kept in extra_cells).",
+    "unmapped_columns": "Columns whose header mapped to no canonical field (kept in extra_cells).",
     "ingest_warnings": "Non-fatal problems found while reading a file.",
     "share_history": "Each share identified across releases: when it first and last appeared.",
     "share_changes": "Shares added, removed and changed between consecutive releases.",
@@ -199,4 +200,4 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     for table, text in COMMENTS.items():
         # COMMENT ON does not accept parameters; the texts are constants above.
         quoted = text.replace("'", "''")
-        con.execute(f"COMMENT ON TABLE {table} IS '{quoted}'")  # noqa: S608
+        con.execute(f"COMMENT ON TABLE {table} IS '{quoted}'")

@@ -85,6 +85,12 @@ def normalise(parsed: ParsedRelease) -> Normalised:
         if is_count_table(table):  # every non-period column is a measure: nothing unmapped
             _counts(table, names, hmap.fields, out)
             continue
+        # "period" only means something in count tables; in a share table ("Date of order")
+        # the column has no shares field, so keep it as an unmapped column.
+        for idx in [i for i, f in hmap.fields.items() if f not in SHARE_FIELDS]:
+            del hmap.fields[idx]
+            hmap.unmapped.append((idx, table.headers[idx]))
+        hmap.unmapped.sort()
         for idx, _header in hmap.unmapped:
             out.unmapped.append(
                 {"section": table.section, "column_index": idx, "header": names[idx]}

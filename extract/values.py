@@ -70,18 +70,36 @@ def parse_count(text: str) -> int | None:
     return None
 
 
+# Words before the month that ends the period ("to end of September 2023", "up to June 2019")
+# and words before a date that is not the period ("published 3 August 2023").
+_PERIOD_END_RE = re.compile(r"\b(?:to|until|till|ending|ended|through|as at|as of)"
+                            r"(?:\s+(?:the\s+)?end\s+of)?\s+(?:\d{1,2}(?:st|nd|rd|th)?\s+)?$",
+                            re.I)
+_NOT_PERIOD_RE = re.compile(r"\b(?:published|updated|released|issued|revised)(?:\s+on)?\s+"
+                            r"(?:\d{1,2}(?:st|nd|rd|th)?\s+)?$", re.I)
+
+
 def parse_period(text: str) -> tuple[str, dt.date] | None:
     """The period a release covers, from its title or file name.
 
     Returns (label, last day of the period's month): "to end of September 2023" ->
-    ("September 2023", 2023-09-30). Takes the *last* month-year mentioned, since titles
-    read "from May 2018 to end of September 2023".
+    ("September 2023", 2023-09-30). Titles read "from May 2018 to end of September 2023", so
+    the month after "to"/"until" wins, else the *last* month-year that is not a publication
+    date ("published 3 August 2023"). Old NPD tabs write two-digit years ("June 17 to
+    Sept 17"); those count only when no four-digit year is given.
     """
     s = " ".join(re.sub(r"[_\-]+", " ", text).split())
     hits = list(re.finditer(rf"\b({_MONTH_RE})[a-z]*\.?\s+((?:19|20)\d{{2}})\b", s, re.I))
+    if not hits:
+        this_year = dt.date.today().year % 100
+        hits = [m for m in re.finditer(rf"\b({_MONTH_RE})[a-z]*\.?\s*'?(\d{{2}})\b", s, re.I)
+                if int(m[2]) <= this_year + 1]
     if hits:
-        m = hits[-1]
+        ends = [m for m in hits if _PERIOD_END_RE.search(s[: m.start()])]
+        usable = [m for m in hits if not _NOT_PERIOD_RE.search(s[: m.start()])]
+        m = (ends or usable or hits)[-1]
         month, year = MONTHS[m[1].casefold()], int(m[2])
+        year += 2000 if year < 100 else 0
     else:
         m2 = re.search(r"\b((?:19|20)\d{2})[ .]?(0[1-9]|1[0-2])\b", s)
         if not m2:

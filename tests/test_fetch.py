@@ -1,0 +1,284 @@
+"""``python -m extract fetch`` against a local http.server replaying a recorded gov.uk response.
+
+The server serves tests/data/govuk/publication.json (gov.uk asset and www hosts rewritten to
+the server) and the attachment files from a per-test copy, so a test can change a "remote"
+file. It records every request, so "downloaded nothing" is checked on the wire.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from extract.fetch import Attachment, _unique_name, cli_fetch
+from extract.sheets import read_spreadsheet
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data" / "govuk"
+API_PATH = "/api/content/government/publications/dfe-external-data-shares"
+ODS = "DfE_external_data_shares_June_2023.ods"
+CSV = "DfE_external_data_shares_June_2023_DSAP.csv"
+
+
+class Remote:
+    """A fake gov.uk: content API + asset host on one local port."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.requests: list[tuple[str, int]] = []  # (path, status)
+        self.api_body: bytes | None = None  # override the API response
+        remote = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
+                super().__init__(*a, directory=str(remote.root), **kw)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/api/content/"):
+                    body = remote.api_body if remote.api_body is not None else remote.api()
+                    if self.path != API_PATH and remote.api_body is None:
+                        self.send_error(404)
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                super().do_GET()
+
+            def translate_path(self, path: str) -> str:
+                # /media/<asset id>/<file name> -> <root>/<file name>
+                return str(remote.root / path.split("?")[0].rsplit("/", 1)[-1])
+
+            def log_request(self, code: object = "-", size: object = "-") -> None:
+                remote.requests.append((self.path, int(getattr(code, "value", code))))
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def api(self) -> bytes:
+        text = (DATA / "publication.json").read_text(encoding="utf-8")
+        text = text.replace("https://assets.publishing.service.gov.uk", self.base)
+        return text.replace("https://www.gov.uk", self.base).encode()
+
+    @property
+    def api_url(self) -> str:
+        return self.base + API_PATH
+
+    def media_gets(self, status: int | None = None) -> list[str]:
+        return [p for p, s in self.requests
+                if p.startswith("/media/") and (status is None or s == status)]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Iterator[Remote]:
+    root = tmp_path / "remote"
+    root.mkdir()
+    for name in (ODS, CSV):
+        shutil.copy2(DATA / name, root / name)
+    r = Remote(root)
+    yield r
+    r.close()
+
+
+def _run(remote_url: str | None, dest: Path, *archive: str) -> int:
+    return cli_fetch(argparse.Namespace(dest=str(dest), api_url=remote_url, archive=list(archive)))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_first_fetch_downloads_files_and_writes_manifest(
+        remote: Remote, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    out = capsys.readouterr().out
+    assert f"downloaded: {ODS} (2.7 kB)" in out and f"downloaded: {CSV} (395 bytes)" in out
+    assert "2 files from 1 publication(s): 2 downloaded" in out
+    assert sorted(p.name for p in dest.iterdir()) == sorted([ODS, CSV, "manifest.json"])
+    for name in (ODS, CSV):
+        assert (dest / name).read_bytes() == (DATA / name).read_bytes()
+    manifest = json.loads((dest / "manifest.json").read_text())["files"]
+    by_name = {e["filename"]: (u, e) for u, e in manifest.items()}
+    url, entry = by_name[ODS]
+    assert url == f"{remote.base}/media/64c8b1f2d8b1a70012345678/{ODS}"
+    assert entry["sha256"] == _sha(DATA / ODS) and entry["size"] == (DATA / ODS).stat().st_size
+    assert entry["title"] == "DfE external data shares: June 2023"
+    assert entry["last_modified"]  # validator kept for the conditional re-check
+    # The HTML attachment is not a release file: never requested.
+    assert not [p for p, _ in remote.requests if "how-dfe-shares" in p]
+    # What was fetched is a readable release.
+    parsed = read_spreadsheet(dest / ODS)
+    assert [t.section for t in parsed.tables] == ["legend", "dsap", "home_office"]
+
+
+def test_second_fetch_downloads_nothing(remote: Remote, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    manifest_before = (dest / "manifest.json").read_bytes()
+    remote.requests.clear()
+    capsys.readouterr()
+    assert _run(remote.api_url, dest) == 0
+    out = capsys.readouterr().out
+    assert f"already present: {ODS}" in out and f"already present: {CSV}" in out
+    assert "2 already present" in out
+    assert remote.media_gets(200) == []  # only conditional requests, answered 304
+    assert len(remote.media_gets(304)) == 2
+    assert (dest / "manifest.json").read_bytes() == manifest_before
+
+
+def test_changed_remote_file_is_fetched_again(remote: Remote, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    changed = (DATA / CSV).read_text(encoding="utf-8-sig").replace("FFT Aspire", "FFT Aspire 2")
+    (remote.root / CSV).write_text(changed, encoding="utf-8-sig")
+    later = (remote.root / CSV).stat().st_mtime + 60
+    os.utime(remote.root / CSV, (later, later))
+    remote.requests.clear()
+    capsys.readouterr()
+    assert _run(remote.api_url, dest) == 0
+    out = capsys.readouterr().out
+    assert f"updated: {CSV}" in out and f"already present: {ODS}" in out
+    assert (dest / CSV).read_bytes() == (remote.root / CSV).read_bytes()
+    assert remote.media_gets(200) == [f"/media/64c8b1f2d8b1a70012345679/{CSV}"]
+    entry = next(e for e in json.loads((dest / "manifest.json").read_text())["files"].values()
+                 if e["filename"] == CSV)
+    assert entry["sha256"] == _sha(remote.root / CSV)
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_file_replaced_under_a_new_url_keeps_its_name(remote: Remote, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """gov.uk gives a replaced attachment a new asset URL: the new file takes over the old
+    name (one release, updated), not a second copy beside it."""
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    changed = (DATA / CSV).read_text(encoding="utf-8-sig").replace("Approved", "Approved*")
+    (remote.root / CSV).write_text(changed, encoding="utf-8-sig")
+    remote.api_body = remote.api().replace(b"64c8b1f2d8b1a70012345679", b"651a0c7e2ea5f0000d3e9b1a")
+    capsys.readouterr()
+    assert _run(remote.api_url, dest) == 0
+    out = capsys.readouterr().out
+    assert f"updated: {CSV}" in out
+    assert sorted(p.name for p in dest.iterdir()) == sorted([ODS, CSV, "manifest.json"])
+    assert (dest / CSV).read_text(encoding="utf-8-sig") == changed
+    urls = [u for u, e in json.loads((dest / "manifest.json").read_text())["files"].items()
+            if e["filename"] == CSV]
+    assert urls == [f"{remote.base}/media/651a0c7e2ea5f0000d3e9b1a/{CSV}"]
+
+
+def test_missing_or_edited_local_file_is_fetched_again(remote: Remote, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    (dest / ODS).unlink()
+    (dest / CSV).write_text("edited by hand", encoding="utf-8")
+    capsys.readouterr()
+    assert _run(remote.api_url, dest) == 0
+    out = capsys.readouterr().out
+    assert f"downloaded: {ODS}" in out and f"updated: {CSV}" in out
+    assert (dest / CSV).read_bytes() == (DATA / CSV).read_bytes()
+
+
+def test_unreachable_server_is_one_clean_error(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}{API_PATH}"
+    dest = tmp_path / "releases"
+    assert _run(url, dest) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {url}: cannot reach the server")
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"<!DOCTYPE html><html><body>Page not found</body></html>", "not JSON"),
+    (b'{"title": "DfE external data shares", "details": {"body": "<p>x</p>"}}',
+     "no details.attachments"),
+    (b'{"details": {"attachments": [{"attachment_type": "html", "url": "/x"}]}}',
+     "no PDF, ODS, XLSX or CSV attachments"),
+])
+def test_unexpected_api_response_is_one_clean_error(
+        body: bytes, reason: str, remote: Remote, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    remote.api_body = body
+    assert _run(remote.api_url, tmp_path / "releases") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {remote.api_url}: ") and reason in err[0]
+
+
+def test_missing_attachment_fails_alone(remote: Remote, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (remote.root / CSV).unlink()
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        f"error: {CSV}: HTTP 404 File not found for "
+        f"{remote.base}/media/64c8b1f2d8b1a70012345679/{CSV}"]
+    assert f"downloaded: {ODS}" in captured.out and "1 failed" in captured.out
+    assert (dest / ODS).is_file() and not (dest / CSV).exists()
+
+
+def test_api_url_from_environment_and_archive_urls(remote: Remote, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NPD_GOVUK_API", remote.api_url)
+    dest = tmp_path / "releases"
+    # The archive URL lists the same attachments again: each file is fetched once.
+    assert _run(None, dest, remote.api_url) == 0
+    out = capsys.readouterr().out
+    assert "2 files from 2 publication(s): 2 downloaded" in out
+    assert len(remote.media_gets(200)) == 2
+
+
+def test_same_file_name_from_two_urls_gets_the_period() -> None:
+    first = Attachment("https://a/1/shares.ods", "shares.ods", "DfE external data shares: "
+                       "March 2023", None, None, "api")
+    second = Attachment("https://a/2/shares.ods", "shares.ods", "DfE external data shares: "
+                        "June 2023", None, None, "api")
+    manifest = {first.url: {"filename": "shares.ods"}}
+    assert _unique_name(first, manifest) == "shares.ods"
+    assert _unique_name(second, manifest) == "shares (June 2023).ods"
+    manifest[second.url] = {"filename": "shares (June 2023).ods"}
+    third = Attachment("https://a/3/shares.ods", "shares.ods", "DfE external data shares: "
+                       "June 2023 (corrected)", None, None, "api")
+    assert _unique_name(third, manifest) == "shares (June 2023) (2).ods"
+
+
+def test_cli_fetch_subcommand(remote: Remote, tmp_path: Path) -> None:
+    dest = tmp_path / "releases"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "extract", "fetch", "--dest", str(dest),
+                           "--api-url", remote.api_url], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"downloaded: {ODS}" in proc.stdout
+    assert (dest / CSV).read_bytes() == (DATA / CSV).read_bytes()

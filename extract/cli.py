@@ -53,19 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _summary(console: Console, results: list[FileResult]) -> None:
+def _summary(results: list[FileResult]) -> None:
+    """One block per file on stdout: what was loaded, what could not be mapped, warnings."""
     for r in results:
         if r.status == "failed":
             continue
         if r.status == "unchanged":
-            console.print(f"{r.path.name}: unchanged (already ingested)")
+            print(f"{r.path.name}: unchanged (already ingested)")
             continue
         rows = ", ".join(f"{k} {v}" for k, v in sorted(r.rows_by_section.items())) or "no rows"
-        console.print(f"{r.path.name}: {r.status}; rows: {rows}")
+        print(f"{r.path.name}: {r.status}; rows per section: {rows}")
         for u in r.unmapped:
-            console.print(f"  unmapped column kept in extra_cells: {u}")
+            print(f"  unmapped column kept in extra_cells: {u}")
         for w in r.warnings:
-            console.print(f"  warning: {w}")
+            print(f"  warning: {w}")
 
 
 def run_ingest(args: argparse.Namespace, console: Console) -> int:
@@ -89,12 +90,12 @@ def run_ingest(args: argparse.Namespace, console: Console) -> int:
         print(f"error: no PDF, ODS, XLSX or CSV files found in {' '.join(args.paths)}",
               file=sys.stderr)
         return 1
-    _summary(console, results)
+    _summary(results)
     failed = [r for r in results if r.status == "failed"]
     for r in failed:
         print(f"error: {r.path}: {r.reason}", file=sys.stderr)
     ok = len(results) - len(failed)
-    console.print(f"{ok} of {len(results)} files loaded into {db_path(args.db)}")
+    print(f"{ok} of {len(results)} files loaded or up to date in {db_path(args.db)}")
     return 1 if failed else 0
 
 

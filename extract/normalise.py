@@ -30,9 +30,14 @@ class Normalised:
     warnings: list[str] = field(default_factory=list)
 
     def rows_by_section(self) -> dict[str, int]:
+        """Source rows per section (a count row holding several measures counts once)."""
+        seen = {(r["section"], r["source_page"], r["source_sheet"], r["source_row"], i)
+                for i, r in enumerate(self.shares)}
+        seen |= {(r["section"], r["source_page"], r["source_sheet"], r["source_row"], -1)
+                 for r in self.counts}
         out: dict[str, int] = {}
-        for rec in self.shares + self.counts:
-            out[rec["section"]] = out.get(rec["section"], 0) + 1
+        for section, *_ in seen:
+            out[section] = out.get(section, 0) + 1
         return out
 
 

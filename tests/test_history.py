@@ -464,7 +464,7 @@ def test_mixed_folder_rerun_is_a_no_op(mixed):
     again = run_cli(folder, "--db", db, "-q")
     assert again.returncode == 0, again.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
-    assert again.stderr.count("unchanged (already ingested)") == 4
+    assert again.stdout.count("unchanged (already ingested)") == 4
 
 
 def test_changes_command_prints_the_changes(mixed, small: Register):

@@ -304,8 +304,9 @@ def test_normalised_sections_and_home_office_counts(name: str,
     norm = normalise(parsed[name])
     expected = {s.key: len(s.rows) for s in sections() if s.key != "home_office"}
     home = next(s for s in sections() if s.key == "home_office")
-    expected["home_office"] = len(home.rows) * 2  # two measures per month
+    expected["home_office"] = len(home.rows)  # one source row per month (two measures)
     assert norm.rows_by_section() == expected
+    assert len([c for c in norm.counts if c["section"] == "home_office"]) == 2 * len(home.rows)
     counts = {(c["period_label"], c["measure"]): c["value"] for c in norm.counts}
     assert counts[("July 2015", "Number of individuals requested")] == 110
     assert counts[("September 2015", "Number of individuals matched")] == 40

@@ -1,0 +1,151 @@
+"""Command line for the analysis: ``python -m analysis COMMAND``.
+
+    python -m analysis classify NAME...            # CSV: name,sector,reason,confidence
+    python -m analysis evaluate [--labelled FILE]  # precision/recall on labelled names
+    python -m analysis export [--db FILE] --out FILE.csv|.xlsx|.parquet
+    python -m analysis rebuild [--db FILE]         # re-apply edited data/reference files
+
+Errors are one line on stderr (``error: <file>: <reason>``) with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXPORT_TYPES = (".csv", ".xlsx", ".parquet")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m analysis", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("classify", help="print the sector of each recipient name as CSV")
+    c.add_argument("names", nargs="+", metavar="NAME")
+    e = sub.add_parser("evaluate", help="precision and recall on hand-labelled organisations")
+    e.add_argument("--labelled", type=Path, help="name,sector CSV (default: the test set)")
+    x = sub.add_parser("export", help="commercial re-use statistics with the rows behind them")
+    x.add_argument("--db", help="DuckDB file (default data/npd_register.duckdb or $NPD_DB)")
+    x.add_argument("--out", required=True, type=Path, help="FILE.csv, FILE.xlsx or FILE.parquet")
+    r = sub.add_parser("rebuild", help="recompute organisations, sectors and flags in a database")
+    r.add_argument("--db")
+    return p
+
+
+def _classify(names: list[str]) -> int:
+    from analysis.classify import classify_recipient
+
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["name", "sector", "reason", "confidence"])
+    for name in names:
+        c = classify_recipient(name)
+        out.writerow([name, c.sector, c.reason, f"{c.confidence:.2f}"])
+    return 0
+
+
+def _evaluate(path: Path | None) -> int:
+    from analysis.evaluate import LABELLED, evaluate, load_labelled, report
+
+    src = path or LABELLED
+    try:
+        labelled = load_labelled(src)
+    except (OSError, KeyError) as exc:
+        print(f"error: {src}: cannot read a name,sector CSV ({exc})", file=sys.stderr)
+        return 1
+    print(report(evaluate(labelled)))
+    return 0
+
+
+def _export(db: str | None, out: Path) -> int:
+    import duckdb
+
+    from analysis.export import (
+        commercial_reuse,
+        commercial_reuse_flat,
+        to_csv_bytes,
+        to_parquet_bytes,
+        to_xlsx_bytes,
+    )
+    from extract.db import connect_readonly, db_path
+
+    suffix = out.suffix.lower()
+    if suffix not in EXPORT_TYPES:
+        print(f"error: {out}: unsupported export type {suffix or '(none)'}; expected "
+              ".csv, .xlsx or .parquet", file=sys.stderr)
+        return 2
+    try:
+        con = connect_readonly(db)
+    except FileNotFoundError:
+        print(f"error: {db_path(db)}: no database; run `python -m extract PATH... --db FILE` "
+              "first", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"error: {db_path(db)}: not a readable database ({exc})", file=sys.stderr)
+        return 1
+    try:
+        tables = commercial_reuse(con)
+    except duckdb.Error as exc:
+        print(f"error: {db_path(db)}: no analysis views; re-ingest with this version "
+              f"({str(exc).splitlines()[0]})", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    if suffix == ".xlsx":
+        data = to_xlsx_bytes(tables)
+    elif suffix == ".csv":
+        data = to_csv_bytes(commercial_reuse_flat(tables))
+    else:
+        data = to_parquet_bytes(commercial_reuse_flat(tables))
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"error: {out}: cannot write ({exc.strerror})", file=sys.stderr)
+        return 1
+    n = len(tables["rows"])
+    print(f"wrote {out}: {len(tables['by_organisation'])} counts backed by {n} register rows",
+          file=sys.stderr)
+    return 0
+
+
+def _rebuild(db: str | None) -> int:
+    from analysis.pipeline import rebuild
+    from extract.db import db_path, writable
+
+    path = db_path(db)
+    if not path.exists():
+        print(f"error: {path}: no database", file=sys.stderr)
+        return 1
+    with writable(path) as con:
+        rebuild(con)
+    print(f"rebuilt organisations, sectors and flags in {path}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from analysis.reference import ReferenceError
+
+    try:
+        if args.command == "classify":
+            return _classify(args.names)
+        if args.command == "evaluate":
+            return _evaluate(args.labelled)
+        if args.command == "export":
+            return _export(args.db, args.out)
+        return _rebuild(args.db)
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        return 0
+    except ReferenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # never a traceback for a user
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# The dashboard, as the README runs it: `python -m streamlit run app.py`.
+#   docker build -t npd-shares .
+#   docker run -p 8501:8501 -v "$PWD/data:/app/data" npd-shares
+# The DuckDB file lives in the /app/data volume (data/npd_register.duckdb, or $NPD_DB); on
+# first start it is built from the bundled sample releases in data/sample.
+# Ingest real releases with the same image:
+#   docker run -v "$PWD/data:/app/data" --entrypoint python npd-shares -m extract data/releases
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY --chown=10001:10001 . .
+USER 10001:10001
+
+EXPOSE 8501
+VOLUME ["/app/data"]
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=3).status == 200 else 1)"]
+
+ENTRYPOINT ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true", "--browser.gatherUsageStats=false"]

@@ -1,0 +1,618 @@
+"""The dashboard, driven by Streamlit's AppTest against realistic databases.
+
+Two databases: the one ``tests/fixtures/dashboard_db.py`` builds (five releases whose ground
+truth is ``SHARES``), and — when the bundled sample releases and every pipeline stage are
+present — the real ingest of ``data/sample``. Expected values come from the fixture's spec
+or from SQL/pandas written here, never from the dashboard's own query module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from extract.db import writable
+from tests.fixtures import dashboard_db as fx
+from views import common, data
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+LATEST = len(fx.RELEASES)
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> fx.Built:
+    root = tmp_path_factory.mktemp("dash")
+    return fx.build(root / "register.duckdb", root / "releases", sample=True)
+
+
+@pytest.fixture(scope="session")
+def plain_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same register without the SAMPLE marking (published releases)."""
+    root = tmp_path_factory.mktemp("plain")
+    return fx.build(root / "register.duckdb", root / "releases", sample=False).path
+
+
+def _pipeline_present() -> bool:
+    """Readers, history and analysis all exist (the real ingest can run)."""
+    modules = ("analysis.pipeline", "extract.history", "extract.pdf", "extract.sheets")
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample releases through the real CLI ingest."""
+    files = [p for p in (REPO / "data" / "sample").glob("*")
+             if p.suffix.lower() in {".pdf", ".ods", ".xlsx", ".csv"}]
+    if not files or not _pipeline_present():
+        pytest.skip("data/sample or a pipeline stage (readers, history, analysis) not present")
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    proc = subprocess.run([sys.executable, "-m", "extract", "data/sample", "--db", str(db),
+                           "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return db
+
+
+@pytest.fixture(params=["fixture", "sample"])
+def any_db(request: pytest.FixtureRequest) -> Path:
+    """Tests that hold for any register run on both databases."""
+    if request.param == "fixture":
+        return request.getfixturevalue("built").path  # type: ignore[no-any-return]
+    return request.getfixturevalue("sample_db")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    # Streamlit caches are process-global and outlive AppTest instances.
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def run(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None,
+        filters: dict[str, Any] | None = None, **page_params: Any) -> AppTest:
+    """Open the app as a visitor following a link: global filter params on the first load,
+    then (optionally) a page with its own params."""
+    monkeypatch.setenv("NPD_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    for k, v in (filters or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page)
+        for k, v in page_params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, at.exception
+    return at
+
+
+def qp(at: AppTest, key: str) -> list[str]:
+    """A URL parameter's values (AppTest gives a str for one value, a list for several)."""
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def unescape(md: str) -> str:
+    return re.sub(r"\\(.)", r"\1", md)
+
+
+def texts(at: AppTest) -> str:
+    """All markdown/caption/header text on the page, markdown escapes removed."""
+    parts = [e.value for kind in ("markdown", "caption", "header", "subheader", "title", "info",
+                                  "warning", "error") for e in getattr(at, kind)]
+    return unescape("\n".join(str(p) for p in parts))
+
+
+def elements(node: Any, kind: str) -> list[Any]:
+    """Every element of a given proto type below ``node`` (e.g. 'image')."""
+    out = []
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", None) == kind:
+            out.append(child)
+        out.extend(elements(child, kind))
+    return out
+
+
+def latest_id(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute("SELECT release_id FROM releases "
+                               "ORDER BY release_order DESC LIMIT 1").fetchone()[0])
+
+
+def latest_shares(db: Path) -> pd.DataFrame:
+    """Every share of the latest release with its flags as a set (pandas, not views.data)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        rid = latest_id(db)
+        shares = con.execute("SELECT * FROM shares WHERE release_id = ?", [rid]).df()
+        flags = con.execute("SELECT share_id, flag, value FROM share_flags").df()
+    shares["flagset"] = [set(flags.loc[flags["share_id"] == i, "flag"])
+                         for i in shares["share_id"]]
+    return shares
+
+
+def spec_latest() -> list[fx.Share]:
+    return fx.shares_in(LATEST)
+
+
+def spec_flags(s: fx.Share) -> set[str]:
+    return {f for f, _, _ in s.flags}
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+def test_headline_figures_equal_sql_counts(any_db: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    at = run(any_db, monkeypatch)
+    shares = latest_shares(any_db)
+    total = len(shares)
+    commercial = int((shares["sector"] == "commercial").sum())
+    press = int((shares["sector"] == "press").sum())
+    ident = sum({"identifying", "pupil_level"} <= f for f in shares["flagset"])
+    assert total > 0
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Shares listed"] == f"{total:,}"
+    assert metrics["To commercial companies"] == f"{100 * commercial / total:.0f}%"
+    assert metrics["To the press"] == f"{100 * press / total:.0f}%"
+    assert metrics["Identifying pupil-level data"] == f"{100 * ident / total:.0f}%"
+    labels = [b.label for b in at.button]
+    assert f"See all {total:,} shares" in labels
+    assert any(re.fullmatch(rf"See the {commercial:,} commercial shares?", x) for x in labels)
+    assert any(re.fullmatch(rf"See the {ident:,} identifying shares?", x) for x in labels)
+
+
+def test_headline_matches_fixture_ground_truth(built: fx.Built,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch)
+    latest = spec_latest()
+    commercial = [s for s in latest if fx.ORGS[s.org].sector == "commercial"]
+    ident = [s for s in latest if {"identifying", "pupil_level"} <= spec_flags(s)]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Shares listed"] == str(len(latest))
+    assert metrics["To commercial companies"] == f"{100 * len(commercial) / len(latest):.0f}%"
+    assert metrics["Identifying pupil-level data"] == f"{100 * len(ident) / len(latest):.0f}%"
+    # The trend chart has one bar group per release, oldest first.
+    chart = elements(at.main, "plotly_chart")
+    assert len(chart) == 2
+
+
+def test_headline_link_opens_the_rows_behind_the_number(built: fx.Built,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    at = run(built.path, monkeypatch)
+    link = next(b for b in at.button if b.label.endswith("identifying shares"))
+    link.click().run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Shares explorer"]
+    assert at.session_state["flag"] == ["identifying", "pupil_level"]
+    expected = {s.reference for s in spec_latest()
+                if {"identifying", "pupil_level"} <= spec_flags(s)}
+    assert set(at.dataframe[0].value["reference"]) == expected
+    assert qp(at, "flag") == ["Identifying", "Pupil-level"]
+
+
+# --- shares explorer --------------------------------------------------------------------------
+
+def _spec_text(s: fx.Share, rel: int) -> str:
+    fields = [fx._cell(s, "organisation", rel), s.org, s.reference, str(fx.value_in(s, "project",
+              rel)), str(fx.value_in(s, "purpose", rel)), str(fx.value_in(s, "data_shared", rel))]
+    return " ".join(fields).casefold()
+
+
+def test_search_narrows_the_table_to_matching_rows(built: fx.Built,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARES)
+    assert len(at.dataframe[0].value) == len(spec_latest())
+    at.text_input(key="q").input("phonics").run()
+    assert set(at.dataframe[0].value["reference"]) == {
+        s.reference for s in spec_latest() if "phonics" in _spec_text(s, LATEST)}
+    # Every word must match, anywhere; a quoted phrase must match as written.
+    at.text_input(key="q").input('pupil level "date of birth"').run()
+    want = {s.reference for s in spec_latest()
+            if "pupil level" in _spec_text(s, LATEST) and "date of birth" in _spec_text(s, LATEST)}
+    assert set(at.dataframe[0].value["reference"]) == want and len(want) >= 3
+    # Across all releases the same share is listed once per release.
+    at.selectbox(key="release").select(common.ALL_RELEASES).run()
+    at.text_input(key="q").input("looked after").run()
+    rows = at.dataframe[0].value
+    s04 = next(s for s in fx.SHARES if s.key == "S04")
+    assert list(rows["reference"]) == ["DS00628"] * len(s04.releases)
+    assert set(rows["organisation"]) == {"UCL", "University College London (UCL)"}
+    # LIKE wildcards typed by a user are literal characters.
+    at.text_input(key="q").input("100%").run()
+    assert not at.dataframe and "No share matches" in texts(at)
+
+
+def test_search_on_the_sample_register(sample_db: Path, monkeypatch: pytest.MonkeyPatch
+                                       ) -> None:
+    shares = latest_shares(sample_db)
+    term = shares["organisation"].dropna().value_counts().index[0].split()[0]
+    haystack = shares[["reference", "organisation", "project", "purpose",
+                       "data_shared"]].fillna("").agg(" ".join, axis=1).str.casefold()
+    want = int(haystack.str.contains(term.casefold(), regex=False).sum())
+    at = run(sample_db, monkeypatch, page=common.SHARES, filters={"q": term})
+    rows = at.dataframe[0].value
+    assert len(rows) >= want > 0  # resolved names are searched too: never fewer rows
+    assert f"{len(rows):,} share" in texts(at)
+
+
+def test_filters_from_a_shared_link(built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARES,
+             filters={"sector": "Commercial", "flag": ["Identifying", "Pupil-level"]})
+    want = {s.reference for s in spec_latest() if fx.ORGS[s.org].sector == "commercial"
+            and {"identifying", "pupil_level"} <= spec_flags(s)}
+    assert set(at.dataframe[0].value["reference"]) == want and len(want) == 3
+    assert set(at.dataframe[0].value["sector"]) == {"Commercial"}
+
+    at = run(built.path, monkeypatch, page=common.SHARES,
+             filters={"section": "Police", "release": common.ALL_RELEASES})
+    s08 = next(s for s in fx.SHARES if s.key == "S08")
+    assert list(at.dataframe[0].value["reference"]) == [s08.reference] * len(s08.releases)
+
+    at = run(built.path, monkeypatch, page=common.SHARES,
+             filters={"from": "2021-01-01", "to": "2022-12-31", "category": "SEN"})
+    want = {s.reference for s in spec_latest()
+            if s.date_approved and dt.date(2021, 1, 1) <= s.date_approved <= dt.date(2022, 12, 31)
+            and any(v == "sen" for _, v, _ in s.flags)}
+    assert set(at.dataframe[0].value["reference"]) == want == {"DS00971"}
+
+
+def test_selecting_a_row_opens_its_detail(built: fx.Built, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARES, filters={"q": "phonics"})
+    at.session_state["shares_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert qp(at, "share") == [str(built.share_ids[("S19", LATEST)])]
+    assert at.header[0].value == "National Foundation for Educational Research"
+    # The filters travel with the link.
+    assert qp(at, "q") == ["phonics"]
+
+
+# --- share detail -----------------------------------------------------------------------------
+
+def test_detail_shows_provenance_flags_evidence_and_the_pdf_page(
+        built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    share_id = built.share_ids[("S01", 2)]  # the December 2018 PDF
+    at = run(built.path, monkeypatch, page=common.SHARE, share=str(share_id))
+    s01 = next(s for s in fx.SHARES if s.key == "S01")
+    page, _, row = built.provenance[("S01", 2)]
+    text = texts(at)
+    assert at.header[0].value == "Times Newspapers Limited"
+    assert f"page {page}, row {row}" in text
+    assert fx.RELEASES[1].source_file in text
+    for label, value in [("Reference", s01.reference), ("Data shared", s01.data_shared),
+                         ("Legal basis", s01.legal_basis)]:
+        assert f"**{label}**  \n{value}" in text
+    flags = next(d.value for d in at.dataframe if "Triggered by" in d.value.columns)
+    assert sorted(flags["Triggered by"]) == sorted(e for _, _, e in s01.flags)
+    assert "Exclusions" in set(flags["Category"])
+    assert fx.ORGS[s01.org].reason in text and "confidence 97%" in text
+    images = elements(at.main, "image")
+    assert len(images) == 1
+    raw = next(d.value for d in at.dataframe if "Cell" in d.value.columns)
+    assert dict(zip(raw["Column"], raw["Cell"], strict=True))["Reference"] == "DR170221.02"
+    history = next(d.value for d in at.dataframe if "Status" in d.value.columns)
+    assert list(history["Release"]) == [fx.RELEASES[r - 1].period_label for r in s01.releases]
+
+
+def test_detail_says_when_the_source_pdf_is_missing(built: fx.Built,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    moved = built.pdf_path.with_suffix(".away")
+    built.pdf_path.rename(moved)
+    try:
+        at = run(built.path, monkeypatch, page=common.SHARE,
+                 share=str(built.share_ids[("S08", 2)]))
+    finally:
+        moved.rename(built.pdf_path)
+    assert "source file is not available" in texts(at)
+    assert not elements(at.main, "image")
+
+
+def test_detail_shows_data_as_text_not_markup(built: fx.Built,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARE,
+             share=str(built.share_ids[("S23", LATEST)]))
+    project = next(m.value for m in at.markdown if m.value.startswith("*"))
+    # Every markdown-significant character is escaped: no link, no formula, shown verbatim.
+    assert "](" not in project and "\\(" in project and "\\[" not in project.replace("\\\\", "")
+    assert unescape(project) == '*=HYPERLINK("http://example.org/summary","Attendance dashboard")*'
+
+
+def test_unknown_share_id_is_explained(built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARE, share="999999")
+    assert "no share with ID 999999" in texts(at)
+
+
+# --- what changed -----------------------------------------------------------------------------
+
+def _sql_changes(db: Path, release_id: int) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("""
+            SELECT c.change, c.field, s.reference
+            FROM share_changes c JOIN shares s
+              ON s.share_id = coalesce(c.share_id, c.previous_share_id)
+            WHERE c.release_id = ?""", [release_id]).df()
+
+
+def test_what_changed_lists_the_right_shares(built: fx.Built,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.CHANGES)
+    tables = {d.key: d.value for d in at.dataframe}
+    before = {s.reference for s in fx.shares_in(LATEST - 1)}
+    now = {s.reference for s in spec_latest()}
+    assert set(tables["added_table"]["Reference"]) == now - before
+    assert set(tables["removed_table"]["Reference"]) == before - now
+    sql = _sql_changes(built.path, built.release_ids[LATEST - 1])
+    changed = sql[sql["change"] == "changed"]
+    assert sorted(zip(tables["changed_table"]["Reference"], tables["changed_table"]["Field"],
+                      strict=True)) == sorted(zip(changed["reference"], changed["field"],
+                                                  strict=True))
+    assert ("DS00971", "classification") in set(zip(changed["reference"], changed["field"],
+                                                    strict=True))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Shares added"] == str(len(now - before))
+    assert metrics["Shares changed"] == str(changed["reference"].nunique())
+
+    # The picker compares any release with the one before it; sidebar filters narrow it.
+    at = run(built.path, monkeypatch, page=common.CHANGES, filters={"sector": "Press"},
+             changes_in="March 2022")
+    tables = {d.key: d.value for d in at.dataframe}
+    press = {s.reference for s in fx.SHARES if fx.ORGS[s.org].sector == "press"}
+    added = {s.reference for s in fx.shares_in(4)} - {s.reference for s in fx.shares_in(3)}
+    removed = {s.reference for s in fx.shares_in(3)} - {s.reference for s in fx.shares_in(4)}
+    assert set(tables["added_table"]["Reference"]) == added & press == {"DS00833"}
+    assert set(tables["removed_table"]["Reference"]) == removed & press == {"DR170221.02"}
+    assert "**March 2022** compared with **September 2020**" in texts(at)
+
+
+def test_what_changed_on_the_sample_register(sample_db: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(sample_db, monkeypatch, page=common.CHANGES)
+    sql = _sql_changes(sample_db, latest_id(sample_db))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Shares added"] == str(int((sql["change"] == "added").sum()))
+    assert metrics["Shares removed"] == str(int((sql["change"] == "removed").sum()))
+
+
+# --- recipients -------------------------------------------------------------------------------
+
+def test_recipients_ranked_by_shares(any_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(any_db, monkeypatch, page=common.RECIPIENTS)
+    shares = latest_shares(any_db)
+    with duckdb.connect(str(any_db), read_only=True) as con:
+        orgs = con.execute("SELECT organisation_id, name FROM organisations").df()
+    merged = shares.merge(orgs, on="organisation_id")
+    counts = merged.groupby("name")["share_key"].nunique()
+    merged["ip"] = [{"identifying", "pupil_level"} <= f for f in merged["flagset"]]
+    ident = merged[merged["ip"]].groupby("name")["share_key"].nunique()
+    table = at.dataframe[0].value
+    assert dict(zip(table["Organisation"], table["Shares"], strict=True)) == counts.to_dict()
+    shown = dict(zip(table["Organisation"], table["Identifying pupil-level"], strict=True))
+    assert {k: v for k, v in shown.items() if v} == ident.to_dict()
+    assert list(table["Shares"]) == sorted(table["Shares"], reverse=True)
+
+
+def test_organisation_page_lists_its_shares_over_time(built: fx.Built,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.RECIPIENTS, org="Times Newspapers Limited")
+    assert at.header[0].value == "Times Newspapers Limited"
+    text = texts(at)
+    assert fx.ORGS["Times Newspapers Limited"].reason in text
+    for spelling in ("The Times", "Times Newspapers Ltd"):
+        assert spelling in text
+    table = at.dataframe[0].value
+    mine = [s for s in fx.SHARES if s.org == "Times Newspapers Limited"]
+    assert sorted(table["Reference"]) == sorted(s.reference for s in mine)
+    assert not any(table["Still listed"])  # both were removed before the latest release
+
+
+def test_recipient_search_and_sector_filter(built: fx.Built,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.RECIPIENTS, filters={"sector": "Academic"})
+    assert set(at.dataframe[0].value["Organisation"]) == {
+        s.org for s in spec_latest() if fx.ORGS[s.org].sector == "academic"}
+    at.text_input(key="who").input("bristol").run()
+    assert list(at.dataframe[0].value["Organisation"]) == ["University of Bristol"]
+
+
+# --- banner, first run, freshness, bad database ----------------------------------------------
+
+def test_sample_banner_on_every_page(built: fx.Built, plain_db: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch)
+    assert common.SAMPLE_BANNER in at.warning[0].value
+    for page in (common.SHARES, common.RECIPIENTS, common.SHARE, common.CHANGES, common.EXPORT):
+        at.switch_page(page).run()
+        assert not at.exception and common.SAMPLE_BANNER in at.warning[0].value, page
+    at = run(plain_db, monkeypatch)
+    assert not any(common.SAMPLE_BANNER in w.value for w in at.warning)
+
+
+def test_a_reingest_is_picked_up_without_restart(built: fx.Built, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "live.duckdb"
+    shutil.copyfile(built.path, db)
+    at = run(db, monkeypatch)
+    before = int(at.metric[0].value)
+    with writable(db) as con:  # what an ingest does: new file, then os.replace
+        con.execute("DELETE FROM shares WHERE release_id = ? AND sector = 'press'",
+                    [built.release_ids[-1]])
+    at.run()
+    press = sum(fx.ORGS[s.org].sector == "press" for s in spec_latest())
+    assert int(at.metric[0].value) == before - press
+
+
+def test_overlapping_queries_never_read_a_replaced_file(built: fx.Built, tmp_path: Path
+                                                        ) -> None:
+    """A query that starts while another session's connection is open, just after an ingest
+    replaced the file, must wait and then read the new file (DuckDB would otherwise hand it
+    the old, still-open database)."""
+    db = tmp_path / "live.duckdb"
+    shutil.copyfile(built.path, db)
+    latest = built.release_ids[-1]
+    entered, release, result = threading.Event(), threading.Event(), {}
+
+    def long_query() -> None:
+        with data.connection(db) as con:
+            con.execute("SELECT count(*) FROM shares").fetchall()
+            entered.set()
+            release.wait(30)
+
+    def next_query() -> None:
+        with data.connection(db) as con:
+            result["n"] = con.execute("SELECT count(*) FROM shares WHERE release_id = ?",
+                                      [latest]).fetchone()[0]
+
+    first = threading.Thread(target=long_query)
+    first.start()
+    assert entered.wait(30)
+    with writable(db) as con:  # an ingest: new file beside the old, then os.replace
+        con.execute("DELETE FROM shares WHERE release_id = ?", [latest])
+    second = threading.Thread(target=next_query)
+    second.start()
+    second.join(timeout=1)
+    assert second.is_alive()  # queued behind the open connection, not reading the old file
+    release.set()
+    first.join()
+    second.join()
+    assert result["n"] == 0
+
+
+def test_unreadable_database_gives_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    bad = tmp_path / "register.duckdb"
+    bad.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("NPD_DB", str(bad))
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "could not be read" in at.error[0].value
+
+
+def test_first_run_builds_the_database_with_progress(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _pipeline_present():
+        pytest.skip("readers, history or analysis not present yet")
+    from tests.fixtures.model import FixtureSection
+    from tests.fixtures.sheetgen import write_register_sheet
+
+    src = tmp_path / "releases"
+    src.mkdir()
+    rows = [[s.reference, s.org, s.project, s.purpose, s.data_shared, s.classification,
+             s.date_approved_raw] for s in spec_latest() if s.section == "dsap"]
+    section = FixtureSection("dsap", fx.SECTION_TITLES["dsap"],
+                             ["Reference", "Organisation", "Project title", "Purpose",
+                              "Data shared", "Data classification", "Date approved"], rows)
+    write_register_sheet(src / "dfe-external-data-shares-september-2023.csv", [section],
+                         title=fx.RELEASES[-1].title, fmt="csv")
+    db = tmp_path / "new" / "register.duckdb"
+    monkeypatch.setenv("NPD_SOURCES", str(src))
+    at = run(db, monkeypatch)
+    assert db.exists()
+    assert [s.label for s in at.status] == ["Database built from 1 of 1 files"]
+    assert at.metric[0].value == str(len(rows))
+
+
+# --- pure helpers -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", [
+    "[click](http://evil.example)", "<img src=x onerror=alert(1)>", "**bold** _it_ `code`",
+    "$x^2$ :red[alarm] :material/warning: #heading", "1. not a list & &amp; | a | b |",
+])
+def test_esc_leaves_no_markup(raw: str) -> None:
+    escaped = common.esc(raw)
+    assert unescape(escaped) == " ".join(raw.split())
+    # No markdown-significant character survives unescaped.
+    assert not re.search(r"(?<!\\)[\[\]()<>*_`$:#|&]", escaped.replace("\\\\", ""))
+
+
+def test_search_terms_and_like_patterns() -> None:
+    assert data.search_terms('  FFT  "date of birth" ') == ["FFT", "date of birth"]
+    assert data.search_terms('"unclosed') == ["unclosed"]
+    assert data.like_pattern("100%_a\\b") == "%100\\%\\_a\\\\b%"
+
+
+def test_export_bytes_are_safe_for_excel(built: fx.Built) -> None:
+    pytest.importorskip("analysis.export")
+    import io
+
+    from views import downloads
+
+    f = data.Filters(release_id=built.release_ids[-1])
+    csv_bytes = downloads.shares_csv(str(built.path), f)
+    df = pd.read_csv(io.BytesIO(csv_bytes), encoding="utf-8-sig", dtype=str,
+                     keep_default_na=False)
+    assert list(df.columns[:3]) == ["release", "reference", "organisation"]
+    assert len(df) == len(spec_latest())
+    assert "FFT Education Ltd" in set(df["organisation"])
+    cells = df.to_numpy().ravel().tolist() + list(df.columns)
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    assert any(c.lstrip("'").startswith("=HYPERLINK") for c in cells)  # kept, neutralised
+    xlsx = pd.read_excel(io.BytesIO(downloads.shares_xlsx(str(built.path), f)), dtype=str,
+                         engine="calamine")
+    assert len(xlsx) == len(spec_latest())
+    assert not [c for c in xlsx.fillna("").to_numpy().ravel() if str(c)[:1] in "=+-@"
+                and str(c)]
+
+
+def test_export_page_offers_the_downloads(built: fx.Built, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    pytest.importorskip("analysis.export")
+    at = run(built.path, monkeypatch, page=common.EXPORT, filters={"sector": "Commercial"})
+    labels = [b.label for b in elements(at.main, "download_button")]
+    assert labels == ["Download shares (CSV)", "Download shares (Excel)",
+                      "Download rows behind the counts (CSV)",
+                      "Download statistics and rows (Excel)"]
+    n = sum(fx.ORGS[s.org].sector == "commercial" for s in spec_latest())
+    assert f"{n} shares" in texts(at)
+
+
+# --- Dockerfile -------------------------------------------------------------------------------
+
+def test_dockerfile_runs_the_readme_command_as_a_non_root_user() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    lines = [ln.strip() for ln in re.sub(r"\\\n", " ", text).splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    instr = [ln.split(None, 1) for ln in lines]
+    assert instr[0] == ["FROM", "python:3.11-slim"]
+    user = [v for k, v in instr if k == "USER"]
+    assert user and user[-1].split(":")[0] not in ("root", "0")
+    assert any(k == "RUN" and "pip install" in v and "-r requirements.txt" in v
+               for k, v in instr)
+    health = next(v for k, v in instr if k == "HEALTHCHECK")
+    assert "/_stcore/health" in health and "urllib" in health and "curl" not in health
+    assert any(k == "VOLUME" and "/app/data" in v for k, v in instr)
+    entry = next(v for k, v in instr if k == "ENTRYPOINT")
+    assert re.search(r'"streamlit",\s*"run",\s*"app.py"', entry)
+    assert "--server.headless=true" in entry
+    readme = (REPO / "README.md").read_text()
+    assert "streamlit run app.py" in readme
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert "*.duckdb" in " ".join(ignored) and ".git" in ignored
+
+
+def test_repo_paths_are_resolved(built: fx.Built) -> None:
+    assert data.resolve_source(str(built.pdf_path)) == built.pdf_path
+    assert data.resolve_source("README.md") == REPO / "README.md"
+    assert data.resolve_source("data/releases/not-there.pdf") is None
+    assert os.path.isabs(str(data.resolve_source("README.md")))

@@ -1,0 +1,81 @@
+"""What changed: shares added, removed and changed in a release against the one before it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from views import common, data
+
+st.header("What changed", anchor=False)
+rel = common.releases()
+labels = common.release_labels()
+if len(labels) < 2:
+    st.info("Changes appear once two or more releases are loaded.")
+    st.stop()
+
+pick_col, c1, c2, c3 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+picked = pick_col.selectbox("Release", labels[1:], index=max(common.latest_position() - 1, 0),
+                            key="changes_in", bind="query-params",
+                            help="Compared with the release before it.")
+release_id = common.release_id_for(picked)
+previous = labels[labels.index(picked) - 1]
+f = common.filters()
+found = common.load(data.changes, release_id, f)
+narrowed = common.describe(f, with_release=False)
+st.markdown(f"**{common.esc(picked)}** compared with **{common.esc(previous)}**"
+            + (f" · only shares {common.esc(narrowed)}" if narrowed else ""))
+
+added, removed, changed = found["added"], found["removed"], found["changed"]
+n_changed = changed["share_key"].nunique() if not changed.empty else 0
+c1.metric("Shares added", len(added), border=True)
+c2.metric("Shares removed", len(removed), border=True)
+c3.metric("Shares changed", n_changed, border=True,
+          help="Shares whose wording differs (case and spacing ignored).")
+
+
+def listing(df: pd.DataFrame, key: str) -> None:
+    """Added/removed shares; selecting one opens it (as that release listed it)."""
+    table = pd.DataFrame({
+        "Reference": df["reference"], "Organisation": df["organisation"],
+        "Sector": [data.SECTOR_LABELS.get(s, s) for s in df["sector"]],
+        "Project": df["project"], "Data shared": df["data_shared"], "Flags": df["flags"],
+    })
+    event = st.dataframe(table, key=key, on_select="rerun", selection_mode="single-row",
+                         hide_index=True, placeholder="—", width="stretch")
+    row = common.selected_row(event)
+    if row is not None and row < len(df):
+        common.open_share(int(df["share_id"].iloc[row]))
+
+
+st.subheader(f"Added in {common.esc(picked)}", anchor=False)
+if added.empty:
+    st.write("No share was added.")
+else:
+    listing(added, "added_table")
+
+st.subheader(f"Removed since {common.esc(previous)}", anchor=False)
+if removed.empty:
+    st.write("No share was removed.")
+else:
+    st.caption(f"Listed in {common.esc(previous)} but not in {common.esc(picked)}; shown as "
+               "that release listed them.")
+    listing(removed, "removed_table")
+
+st.subheader("Changed wording", anchor=False)
+if changed.empty:
+    st.write("No listed share changed.")
+else:
+    table = pd.DataFrame({
+        "Reference": changed["reference"], "Organisation": changed["organisation"],
+        "Field": changed["field"], f"In {previous}": changed["old_value"],
+        f"In {picked}": changed["new_value"],
+    })
+    event = st.dataframe(table, key="changed_table", on_select="rerun",
+                         selection_mode="single-row", hide_index=True, placeholder="—",
+                         width="stretch")
+    row = common.selected_row(event)
+    if row is not None and row < len(changed):
+        common.open_share(int(changed["share_id"].iloc[row]))
+st.caption("Select a row to open the share. Shares are matched across releases by reference "
+           "or, without one, by organisation, project and date approved.")

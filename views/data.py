@@ -1,0 +1,628 @@
+"""Every query the dashboard runs, as plain functions of a read-only DuckDB connection.
+
+Kept free of Streamlit so the pages, the tests and ``bench/bench_dashboard.py`` exercise the
+same SQL. Rules: values only ever travel as parameters (``con.execute(sql, params)``); the
+only text spliced into SQL is built here from constant fragments (see :func:`where`). Flags
+are read from ``share_flags`` everywhere (filters, headline figures, recipients), so a
+number on the overview and the rows the explorer lists for it can never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from extract.db import REPO, connect_readonly
+
+# Labels double as URL values of the bound filter widgets (``?sector=Press``), so keep them
+# short and stable: renaming one breaks links people have shared.
+SECTOR_LABELS = {
+    "commercial": "Commercial",
+    "press": "Press",
+    "academic": "Academic",
+    "charity": "Charity / think tank",
+    "government": "Government",
+    "local_authority": "Local authority",
+    "police": "Police",
+    "unknown": "Unknown",
+}
+FLAG_LABELS = {
+    "identifying": "Identifying",
+    "pupil_level": "Pupil-level",
+    "sensitive_category": "Sensitive data",
+    "high_reidentification_risk": "High re-identification risk",
+    "leaves_dfe": "Leaves DfE",
+}
+FLAG_HELP = {
+    "identifying": "Includes items that identify a child (names, addresses, UPN, ULN...) or "
+                   "is an old Tier 1, 2 or 4 / 'personal level' release.",
+    "pupil_level": "Records about individual pupils rather than aggregate tables.",
+    "sensitive_category": "SEN, free school meals, children in need or looked after, "
+                          "exclusions, absence, AP reasons, ethnicity or language.",
+    "high_reidentification_risk": "Postcode, date of birth and similar items that re-identify "
+                                  "a child when combined.",
+    "leaves_dfe": "Sent to the organisation rather than accessed in a secure research service.",
+}
+CATEGORY_LABELS = {
+    "sen": "SEN",
+    "fsm_disadvantage": "FSM / disadvantage",
+    "cin_cla": "Children in need / looked after",
+    "exclusions": "Exclusions",
+    "absence": "Absence",
+    "ap_reasons": "Alternative provision reasons",
+    "ethnicity": "Ethnicity",
+    "language": "First language",
+}
+SECTION_LABELS = {
+    "dsap": "DSAP approvals",
+    "regular": "Regular agreements",
+    "npd_requests": "NPD requests (pre-2018)",
+    "home_office": "Home Office",
+    "police": "Police",
+    "court_orders": "Court orders",
+    "unknown": "Other",
+}
+# The text searched by the explorer's search box. Written out here (a constant), never
+# assembled from input.
+HAYSTACK = ("concat_ws(' ', s.reference, s.organisation, o.name, s.project, s.purpose, "
+            "s.data_shared)")
+MAX_TERMS = 10
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selects. Empty tuples and ``None`` mean "no restriction"."""
+
+    text: str = ""
+    release_id: int | None = None  # None: every release (shares then repeat across releases)
+    sectors: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # a share must carry every one of these
+    categories: tuple[str, ...] = ()  # ...and at least one of these sensitive categories
+    sections: tuple[str, ...] = ()
+    date_from: dt.date | None = None  # date approved (or released when not given)
+    date_to: dt.date | None = None
+
+    def across_releases(self) -> Filters:
+        """The same filters without release and dates (for comparisons between releases)."""
+        return replace(self, release_id=None, date_from=None, date_to=None)
+
+
+_ONE_AT_A_TIME = threading.Lock()
+
+
+@contextlib.contextmanager
+def connection(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one query, never open at the same time as another.
+
+    While any connection to a path is open, DuckDB hands a new ``connect()`` in the same
+    process that *already open* database, even after an ingest has ``os.replace``-d the file:
+    overlapping connections from concurrent sessions would keep serving the old data (and
+    the cache would store it under the new file's key). Opening one at a time makes every
+    connection read the current file. Results are cached, so the queueing is rarely felt.
+    """
+    with _ONE_AT_A_TIME:
+        con = connect_readonly(db)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def search_terms(text: str) -> list[str]:
+    """Words and "quoted phrases"; every one must occur somewhere in the share's text."""
+    terms = [a or b for a, b in re.findall(r'"([^"]+)"|(\S+)', text or "")]
+    terms = [" ".join(t.split())[:100] for t in terms]
+    return [t.strip('"') for t in terms if t.strip('"')][:MAX_TERMS]
+
+
+def like_pattern(term: str) -> str:
+    """A substring pattern for ILIKE with the user's %, _ and \\ taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def where(f: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause for ``f`` over ``shares s`` (joined to ``organisations o``).
+
+    Returns SQL made only of the constant fragments below plus its parameters.
+    """
+    clauses: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if f.release_id is not None:
+        clauses.append("s.release_id = ?")
+        params.append(f.release_id)
+    if f.sectors:
+        clauses.append("list_contains(?, coalesce(s.sector, 'unknown'))")
+        params.append(list(f.sectors))
+    for flag in f.flags:
+        clauses.append("EXISTS (SELECT 1 FROM share_flags fl "
+                       "WHERE fl.share_id = s.share_id AND fl.flag = ?)")
+        params.append(flag)
+    if f.categories:
+        clauses.append("EXISTS (SELECT 1 FROM share_flags fl WHERE fl.share_id = s.share_id "
+                       "AND fl.flag = 'sensitive_category' AND list_contains(?, fl.value))")
+        params.append(list(f.categories))
+    if f.sections:
+        clauses.append("list_contains(?, s.section)")
+        params.append(list(f.sections))
+    if f.date_from is not None:
+        clauses.append("coalesce(s.date_approved, s.date_released) >= ?")
+        params.append(f.date_from)
+    if f.date_to is not None:
+        clauses.append("coalesce(s.date_approved, s.date_released) <= ?")
+        params.append(f.date_to)
+    for term in search_terms(f.text):
+        clauses.append(HAYSTACK + " ILIKE ? ESCAPE '\\'")
+        params.append(like_pattern(term))
+    return " AND ".join(clauses), params
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+        ) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every release in publication order, with a unique human ``label`` and share count."""
+    df = _df(con, """
+        SELECT r.release_id, r.source_file, r.source_path, r.format, r.title, r.period_label,
+               r.period_end, r.release_order, r.page_count, r.is_sample, r.ingested_at,
+               count(s.share_id) AS shares
+        FROM releases r LEFT JOIN shares s ON s.release_id = r.release_id
+        GROUP BY ALL
+        ORDER BY r.release_order NULLS LAST, r.source_file""")
+    labels = [p if isinstance(p, str) and p else Path(f).stem
+              for p, f in zip(df["period_label"], df["source_file"], strict=True)]
+    # Two files covering the same period (a PDF and an ODS of one release) stay distinct.
+    dupes = {x for x in labels if labels.count(x) > 1}
+    df["label"] = [f"{lab} ({f})" if lab in dupes else lab
+                   for lab, f in zip(labels, df["source_file"], strict=True)]
+    return df
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+def headline(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, int]:
+    """Counts behind the overview's headline figures for one release."""
+    row = con.execute("""
+        WITH s AS (SELECT share_id, coalesce(sector, 'unknown') AS sector
+                   FROM shares WHERE release_id = ?),
+             f AS (SELECT share_id,
+                          bool_or(flag = 'identifying') AND bool_or(flag = 'pupil_level') AS ip
+                   FROM share_flags WHERE share_id IN (SELECT share_id FROM s)
+                   GROUP BY share_id)
+        SELECT count(*),
+               count(*) FILTER (WHERE sector = 'commercial'),
+               count(*) FILTER (WHERE sector = 'press'),
+               count(*) FILTER (WHERE coalesce(f.ip, false))
+        FROM s LEFT JOIN f USING (share_id)""", [release_id]).fetchone()
+    total, commercial, press, ident = row if row else (0, 0, 0, 0)
+    return {"shares": total, "commercial": commercial, "press": press,
+            "identifying_pupil": ident}
+
+
+def sector_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Shares per release and recipient sector (the stacked trend chart)."""
+    return _df(con, """
+        SELECT s.release_id, r.release_order, coalesce(s.sector, 'unknown') AS sector,
+               count(*) AS shares
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        GROUP BY ALL ORDER BY r.release_order, sector""")
+
+
+def identifying_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per release: shares, identifying pupil-level shares and their percentage."""
+    return _df(con, """
+        WITH ip AS (SELECT share_id FROM share_flags WHERE flag = 'identifying'
+                    INTERSECT SELECT share_id FROM share_flags WHERE flag = 'pupil_level')
+        SELECT s.release_id, r.release_order, count(*) AS shares,
+               count(ip.share_id) AS identifying_pupil,
+               round(100.0 * count(ip.share_id) / count(*), 1) AS pct
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        LEFT JOIN ip ON ip.share_id = s.share_id
+        GROUP BY ALL ORDER BY r.release_order""")
+
+
+def overview(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, Any]:
+    """Everything the overview page shows, on one connection."""
+    return {"headline": headline(con, release_id), "sectors": sector_trend(con),
+            "identifying": identifying_trend(con)}
+
+
+# --- shares -----------------------------------------------------------------------------------
+
+_SHARE_COLUMNS = """
+    s.share_id, s.release_id, s.reference, s.organisation, o.name AS recipient,
+    coalesce(s.sector, 'unknown') AS sector, s.project, s.purpose, s.data_shared,
+    s.classification, s.legal_basis, s.date_approved, s.date_released, s.status,
+    s.access_route, s.number_of_pupils, s.section, s.source_file, s.source_page,
+    s.source_sheet, s.source_row"""
+
+
+def _flag_summary(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
+    """Per share: its flags and sensitive categories, as lists."""
+    return _df(con, """
+        SELECT share_id, list(DISTINCT flag ORDER BY flag) AS flags,
+               list(DISTINCT value ORDER BY value)
+                   FILTER (WHERE flag = 'sensitive_category') AS categories
+        FROM share_flags WHERE list_contains(?, share_id) GROUP BY share_id""", [ids])
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A DuckDB LIST cell (array, list, or NULL) as a Python list."""
+    if value is None or value is pd.NA or isinstance(value, float):
+        return []
+    return list(value)
+
+
+def flags_text(flags: Any, categories: Any) -> str:
+    """'Identifying · Pupil-level · Sensitive data (Ethnicity)' for a table cell."""
+    raised, cats = _as_list(flags), _as_list(categories)
+    parts = []
+    for key, label in FLAG_LABELS.items():
+        if key in raised:
+            if key == "sensitive_category" and cats:
+                label += " (" + ", ".join(CATEGORY_LABELS.get(c, c) for c in cats) + ")"
+            parts.append(label)
+    return " · ".join(parts)
+
+
+def provenance(page: Any, sheet: Any, row: Any) -> str:
+    """Where a row sits in its source file, as a journalist cites it."""
+    row_txt = f"row {int(row)}" if pd.notna(row) else "row ?"
+    if pd.notna(page):
+        return f"page {int(page)}, {row_txt}"
+    if isinstance(sheet, str) and sheet:
+        return f"sheet '{sheet}', {row_txt}"
+    return row_txt
+
+
+def _decorate(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """Add the readable flags and source columns to rows of shares."""
+    if df.empty:
+        df["flags"] = pd.Series(dtype="str")
+        df["source"] = pd.Series(dtype="str")
+        return df
+    summary = _flag_summary(con, [int(i) for i in df["share_id"]])
+    by_id = {int(r.share_id): (r.flags, r.categories) for r in summary.itertuples()}
+    df["flags"] = [flags_text(*by_id.get(int(i), ([], []))) for i in df["share_id"]]
+    df["source"] = [provenance(p, sh, r) for p, sh, r in
+                    zip(df["source_page"], df["source_sheet"], df["source_row"], strict=True)]
+    return df
+
+
+def search_shares(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 2000
+                  ) -> tuple[pd.DataFrame, int]:
+    """The explorer's table: up to ``limit`` matching shares (newest release first) and the
+    total number that match."""
+    clause, params = where(f)
+    sql = f"""
+        WITH hits AS (
+            SELECT s.share_id, count(*) OVER () AS total,
+                   row_number() OVER (ORDER BY r.release_order DESC NULLS LAST,
+                       s.date_approved DESC NULLS LAST, s.reference, s.share_id) AS n
+            FROM shares s JOIN releases r ON r.release_id = s.release_id
+            LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+            WHERE {clause}
+            QUALIFY n <= ?)
+        SELECT h.total, {_SHARE_COLUMNS}
+        FROM hits h JOIN shares s ON s.share_id = h.share_id
+        LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+        ORDER BY h.n"""  # noqa: S608 -- constant fragments only; values are parameters
+    df = _df(con, sql, [*params, limit])
+    total = int(df["total"].iloc[0]) if len(df) else 0
+    return _decorate(con, df.drop(columns="total")), total
+
+
+def export_shares(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Every share matching ``f`` (no limit) with the columns a journalist needs to cite it."""
+    clause, params = where(f)
+    sql = f"""
+        SELECT r.period_label AS release, {_SHARE_COLUMNS}
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+        WHERE {clause}
+        ORDER BY r.release_order DESC NULLS LAST, s.date_approved DESC NULLS LAST,
+                 s.reference, s.share_id"""  # noqa: S608 -- constant fragments only
+    df = _decorate(con, _df(con, sql, params))
+    return df[["release", "reference", "organisation", "recipient", "sector", "project",
+               "purpose", "data_shared", "classification", "legal_basis", "date_approved",
+               "date_released", "status", "access_route", "number_of_pupils", "flags",
+               "section", "source_file", "source_page", "source_sheet", "source_row",
+               "share_id"]]
+
+
+def share(con: duckdb.DuckDBPyConnection, share_id: int) -> dict[str, Any] | None:
+    """Every field of one share with its release and its organisation's classification."""
+    df = _df(con, """
+        SELECT s.*, r.title AS release_title, r.period_label, r.release_order, r.format,
+               r.source_path, r.page_count, r.is_sample, o.name AS recipient,
+               o.sector AS organisation_sector, o.sector_reason, o.sector_confidence
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+        WHERE s.share_id = ?""", [share_id])
+    if df.empty:
+        return None
+    return {k: (None if _isna(v) else v) for k, v in df.iloc[0].to_dict().items()}
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # lists and arrays
+        return False
+
+
+def share_flags(con: duckdb.DuckDBPyConnection, share_id: int) -> pd.DataFrame:
+    """The flags on one share with the words that raised each."""
+    return _df(con, """
+        SELECT flag, value, evidence FROM share_flags WHERE share_id = ?
+        ORDER BY CASE flag WHEN 'identifying' THEN 1 WHEN 'pupil_level' THEN 2
+                 WHEN 'sensitive_category' THEN 3 WHEN 'high_reidentification_risk' THEN 4
+                 ELSE 5 END, value""", [share_id])
+
+
+def share_detail(con: duckdb.DuckDBPyConnection, share_id: int) -> dict[str, Any] | None:
+    """Everything the share page shows, on one connection: the share, its flags, the releases
+    listing it and its wording changes. None when there is no such share."""
+    row = share(con, share_id)
+    if row is None:
+        return None
+    key = row["share_key"]
+    empty = pd.DataFrame()
+    return {"share": row, "flags": share_flags(con, share_id),
+            "appearances": share_appearances(con, key) if key else empty,
+            "changes": share_field_changes(con, key) if key else empty}
+
+
+def share_appearances(con: duckdb.DuckDBPyConnection, share_key: str) -> pd.DataFrame:
+    """Every release listing the share ``share_key``, oldest first."""
+    return _df(con, """
+        SELECT s.release_id, r.release_order, s.share_id, s.status, s.organisation,
+               s.source_page, s.source_sheet, s.source_row
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        WHERE s.share_key = ? ORDER BY r.release_order""", [share_key])
+
+
+def share_field_changes(con: duckdb.DuckDBPyConnection, share_key: str) -> pd.DataFrame:
+    """How the share's wording changed from release to release."""
+    return _df(con, """
+        SELECT c.release_id, c.previous_release_id, c.field, c.old_value, c.new_value
+        FROM share_changes c JOIN releases r ON r.release_id = c.release_id
+        WHERE c.share_key = ? AND c.change = 'changed'
+        ORDER BY r.release_order, c.field""", [share_key])
+
+
+# --- recipients -------------------------------------------------------------------------------
+
+def recipients(con: duckdb.DuckDBPyConnection, f: Filters, name: str = "") -> pd.DataFrame:
+    """Organisations ranked by the shares (matching ``f``) they received.
+
+    A share listed in several of the selected releases counts once (by ``share_key``), and
+    counts as flagged if any of its listings is.
+    """
+    clause, params = where(f)
+    sql = f"""
+        WITH m AS (
+            SELECT s.share_id, s.organisation_id,
+                   coalesce(s.share_key, 'id:' || s.share_id) AS k
+            FROM shares s JOIN releases r ON r.release_id = s.release_id
+            LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+            WHERE {clause}),
+        fl AS (
+            SELECT share_id,
+                   bool_or(flag = 'identifying') AND bool_or(flag = 'pupil_level') AS ip,
+                   bool_or(flag = 'sensitive_category') AS sensitive,
+                   bool_or(flag = 'leaves_dfe') AS leaves
+            FROM share_flags WHERE share_id IN (SELECT share_id FROM m) GROUP BY share_id),
+        one AS (  -- one row per organisation and share
+            SELECT m.organisation_id, m.k, coalesce(bool_or(fl.ip), false) AS ip,
+                   coalesce(bool_or(fl.sensitive), false) AS sensitive,
+                   coalesce(bool_or(fl.leaves), false) AS leaves
+            FROM m LEFT JOIN fl ON fl.share_id = m.share_id
+            GROUP BY m.organisation_id, m.k)
+        SELECT o.organisation_id, o.name, o.sector, count(*) AS shares,
+               count(*) FILTER (WHERE one.ip) AS identifying_pupil,
+               count(*) FILTER (WHERE one.sensitive) AS sensitive,
+               count(*) FILTER (WHERE one.leaves) AS leaves_dfe
+        FROM one JOIN organisations o ON o.organisation_id = one.organisation_id
+        WHERE o.name ILIKE ? ESCAPE '\\'
+        GROUP BY ALL
+        ORDER BY shares DESC, identifying_pupil DESC, o.name"""  # noqa: S608 -- constants
+    return _df(con, sql, [*params, like_pattern(" ".join(name.split()))])
+
+
+def organisation_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of organisations that received at least one share, for the picker."""
+    rows = con.execute("""
+        SELECT DISTINCT o.name FROM organisations o
+        WHERE o.organisation_id IN (SELECT organisation_id FROM shares)
+        ORDER BY o.name""").fetchall()
+    return [r[0] for r in rows]
+
+
+def organisation(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+    """One organisation by its resolved name, with every spelling the register used."""
+    row = con.execute("""
+        SELECT organisation_id, name, sector, sector_reason, sector_confidence
+        FROM organisations WHERE name = ? ORDER BY organisation_id LIMIT 1""",
+                      [name]).fetchone()
+    if row is None:
+        return None
+    spellings = con.execute("""
+        SELECT raw_name FROM organisation_names WHERE organisation_id = ?
+        ORDER BY raw_name""", [row[0]]).fetchall()
+    return {"organisation_id": row[0], "name": row[1], "sector": row[2], "reason": row[3],
+            "confidence": row[4], "spellings": [s[0] for s in spellings]}
+
+
+def organisation_shares(con: duckdb.DuckDBPyConnection, organisation_id: int) -> pd.DataFrame:
+    """All the organisation's shares over time: one row per share, as last listed."""
+    df = _df(con, """
+        WITH s AS (
+            SELECT s.*, r.release_order, coalesce(s.share_key, 'id:' || s.share_id) AS k
+            FROM shares s JOIN releases r ON r.release_id = s.release_id
+            WHERE s.organisation_id = ?)
+        SELECT k AS share_key, arg_max(share_id, release_order) AS share_id,
+               arg_max(reference, release_order) AS reference,
+               arg_max(organisation, release_order) AS organisation,
+               arg_max(project, release_order) AS project,
+               arg_max(data_shared, release_order) AS data_shared,
+               arg_max(section, release_order) AS section,
+               min(date_approved) AS date_approved,
+               arg_min(release_id, release_order) AS first_release_id,
+               arg_max(release_id, release_order) AS last_release_id,
+               count(DISTINCT release_id) AS releases_seen,
+               max(release_order) = (SELECT max(release_order) FROM releases) AS in_latest
+        FROM s GROUP BY k
+        ORDER BY min(release_order), reference""", [organisation_id])
+    if df.empty:
+        df["flags"] = pd.Series(dtype="str")
+        return df
+    summary = _flag_summary(con, [int(i) for i in df["share_id"]])
+    by_id = {int(r.share_id): (r.flags, r.categories) for r in summary.itertuples()}
+    df["flags"] = [flags_text(*by_id.get(int(i), ([], []))) for i in df["share_id"]]
+    return df
+
+
+# --- what changed -----------------------------------------------------------------------------
+
+def changes(con: duckdb.DuckDBPyConnection, release_id: int, f: Filters
+            ) -> dict[str, pd.DataFrame]:
+    """Shares added, removed and changed in ``release_id`` against the release before it.
+
+    Added and changed rows describe the share as this release lists it; removed rows as the
+    previous release did. ``f``'s text, sector, flag and section filters apply.
+    """
+    clause, params = where(f.across_releases())
+    sql = f"""
+        SELECT c.change, c.share_key, c.field, c.old_value, c.new_value, c.share_id,
+               c.previous_share_id, coalesce(c.share_id, c.previous_share_id) AS shown_id,
+               s.reference, s.organisation, coalesce(s.sector, 'unknown') AS sector,
+               s.project, s.data_shared, s.section, s.source_page, s.source_sheet,
+               s.source_row
+        FROM share_changes c
+        JOIN shares s ON s.share_id = coalesce(c.share_id, c.previous_share_id)
+        LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
+        WHERE c.release_id = ? AND {clause}
+        ORDER BY s.reference NULLS LAST, s.organisation, c.field"""  # noqa: S608 -- constants
+    df = _df(con, sql, [release_id, *params])
+    df = _decorate(con, df.rename(columns={"shown_id": "share_id", "share_id": "new_id"}))
+    return {kind: df[df["change"] == kind].reset_index(drop=True)
+            for kind in ("added", "removed", "changed")}
+
+
+def identifying_by_recipient(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per release: identifying pupil-level shares, and those to companies and the press
+    (the analysis view ``v_identifying_over_time``, which the re-use export also reads)."""
+    return _df(con, """
+        SELECT release_id, shares, identifying_pupil_level_shares,
+               commercial_identifying_shares, press_identifying_shares,
+               identifying_leaving_dfe_shares
+        FROM v_identifying_over_time ORDER BY release_order""")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+def commercial_reuse(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The commercial re-use statistics, as ``analysis/export.py`` defines them (sheet name ->
+    table; the first is the summary)."""
+    from analysis.export import commercial_reuse as build
+
+    return build(con)
+
+
+# --- source page images -----------------------------------------------------------------------
+
+def resolve_source(source_path: str | None) -> Path | None:
+    """The release file on this machine: absolute paths as stored, others under the repo."""
+    if not source_path:
+        return None
+    path = Path(source_path)
+    if not path.is_absolute():
+        path = REPO / path
+    return path if path.is_file() else None
+
+
+def _find_text(path: Path, page_no: int, needles: tuple[str, ...]
+               ) -> tuple[float, float, float, float] | None:
+    """Where the first needle found sits on the page: (x0, top, x1, bottom) in PDF points
+    from the top-left. pdfium's text search (what pdfplumber renders with) takes ~30 ms;
+    pdfplumber's own search parses the page's layout first, ~10 times slower."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        page = doc[page_no - 1]
+        height = page.get_height()
+        text = page.get_textpage()
+        for needle in needles:
+            found = text.search(needle, match_case=False).get_next() if needle else None
+            if found:
+                first, count = found
+                boxes = [text.get_charbox(i) for i in range(first, first + count)]
+                return (min(b[0] for b in boxes), height - max(b[3] for b in boxes),
+                        max(b[2] for b in boxes), height - min(b[1] for b in boxes))
+        return None
+    finally:
+        doc.close()
+
+
+def _row_box(image: Any, scale: float, hit: tuple[float, float, float, float]
+             ) -> tuple[float, float, float, float]:
+    """The ruled table row around a hit, found on the rendered image: the nearest ruling
+    lines above and below (pixel rows that are mostly dark); without rulings, a band
+    across the page at the hit's line."""
+    import numpy as np
+
+    dark = np.asarray(image.convert("L")) < 140
+    width_px = dark.shape[1]
+    rules = np.flatnonzero(dark.mean(axis=1) > 0.4)
+    top_px, bottom_px = hit[1] * scale, hit[3] * scale
+    above, below = rules[rules < top_px - 1], rules[rules > bottom_px + 1]
+    if len(above) and len(below):
+        line = np.flatnonzero(dark[above.max()])
+        return (line.min() / scale, above.max() / scale, line.max() / scale,
+                below.min() / scale)
+    return (4, hit[1] - 2, width_px / scale - 4, hit[3] + 2)
+
+
+def page_image(path: Path, page_no: int, needles: tuple[str, ...] = (),
+               resolution: int = 110) -> bytes | None:
+    """PNG of one PDF page, rendered by pdfplumber, with the row holding the first needle
+    found (the share's reference, else its organisation) highlighted.
+
+    Returns None when the page does not exist or the file cannot be read as a PDF, so the
+    caller can say the source is unavailable instead of failing.
+    """
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            if not 1 <= page_no <= len(pdf.pages):
+                return None
+            page = pdf.pages[page_no - 1]
+            image = page.to_image(resolution=resolution)
+            hit = _find_text(path, page_no, needles)
+            if hit is not None:
+                image.draw_rect(_row_box(image.original, image.scale, hit),
+                                fill=(255, 214, 0, 60), stroke=(214, 40, 40), stroke_width=2)
+            buf = io.BytesIO()
+            image.annotated.convert("RGB").save(buf, format="PNG", compress_level=3)
+            page.close()
+            return buf.getvalue()
+    except Exception:  # a damaged or replaced file must not break the detail page
+        return None

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extract.ingest import sha256_of
 from extract.values import parse_period
 
 DEFAULT_API = "https://www.gov.uk/api/content/government/publications/dfe-external-data-shares"
@@ -191,7 +192,7 @@ def fetch_one(att: Attachment, name: str, dest: Path, entry: dict[str, Any] | No
     """Download one attachment unless present and unchanged; returns (status, manifest entry)."""
     target = dest / name
     present = (entry is not None and target.is_file()
-               and entry.get("sha256") == sha256_file(target))
+               and entry.get("sha256") == sha256_of(target))
     headers: dict[str, str] = {}
     if present and entry is not None:
         if entry.get("etag"):
@@ -254,12 +255,6 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(reason).split())[:160]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _human(n: int) -> str:

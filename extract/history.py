@@ -48,23 +48,11 @@ import duckdb
 from rich.console import Console
 from rich.markup import escape
 
+from extract.headers import SHARE_FIELDS
+
 # Fields compared between releases, in report order. Dates and counts use their parsed value
 # when there is one; see _FIELD_SQL.
-COMPARED_FIELDS = (
-    "reference",
-    "organisation",
-    "project",
-    "purpose",
-    "data_shared",
-    "classification",
-    "legal_basis",
-    "date_approved",
-    "date_released",
-    "status",
-    "access_route",
-    "number_of_pupils",
-    "section",
-)
+COMPARED_FIELDS = (*SHARE_FIELDS, "section")
 
 # Text normalisation for comparisons. Placeholders for "nothing" compare equal to a blank.
 # Applied once per *distinct* text (the register repeats itself release after release).

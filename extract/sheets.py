@@ -10,6 +10,11 @@ Why not pandas with a fixed ``header=``: releases put one to four title/note row
 header, tabs are cut to 31 characters ("DfE external third-party data s"), a user's CSV may
 stack several tabs one under another, and footnotes ("Source: ...") sit under the tables. So
 each sheet is scanned as a grid of strings (python-calamine: fast, reads both ODS and XLSX).
+
+Hand-made workbooks also split a header over two rows ("Date" above "approved", or "Date"
+merged over two columns above "approved" | "released"): the second row is taken as part of
+the header when joining it to the row above names register fields better (see
+:func:`_two_row_header`). Columns left empty for spacing (no header, no values) are dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.headers import looks_like_header, map_headers
+from extract.headers import looks_like_header, map_headers, match_header
 from extract.model import IngestError, ParsedRelease, RawRow, RawTable
 from extract.sections import section_for_title
 from extract.values import clean, parse_period
@@ -39,6 +44,8 @@ DEFAULT_TAB_RE = re.compile(r"^(sheet|tab|table)\s*\d*$", re.IGNORECASE)
 CSV_DELIMITERS = (",", ";", "\t", "|")
 MAX_WARNED_FOOTNOTES = 5
 HEADER_SEARCH_ROWS = 60  # releases put a few title/note rows above the header, never pages
+# Merged ranges as python-calamine gives them: ((first row, first col), (last row, last col)).
+Merge = tuple[tuple[int, int], tuple[int, int]]
 
 
 @dataclass
@@ -47,6 +54,7 @@ class _Grid:
 
     name: str | None  # tab name; None for CSV
     rows: list[list[str]]
+    merges: list[Merge] = field(default_factory=list)  # merged cells (XLSX only; 0-based)
 
 
 @dataclass
@@ -57,6 +65,7 @@ class _Found:
     col0: int
     titles: list[str]
     section: str | None
+    header: list[str] | None = None  # the header cells when they span two rows
     data: list[int] = field(default_factory=list)  # grid row indexes of data rows
     footnotes: list[int] = field(default_factory=list)
 
@@ -101,8 +110,10 @@ def _read_workbook(path: Path, on_page: PageCallback | None
         names = list(wb.sheet_names)
         grids: list[_Grid] = []
         for i, name in enumerate(names, start=1):
-            raw = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            grids.append(_Grid(name, [[clean(c) for c in r] for r in raw]))
+            sheet = wb.get_sheet_by_name(name)
+            raw = sheet.to_python(skip_empty_area=False)
+            merges = list(sheet.merged_cell_ranges or [])  # None for ODS
+            grids.append(_Grid(name, [[clean(c) for c in r] for r in raw], merges))
             if on_page:
                 on_page(i, len(names))
     except pc.PasswordError as exc:
@@ -251,14 +262,20 @@ def _tables_in(grid: _Grid, fallback: list[str]
     current: _Found | None = None
     after_blank = False
     searched = 0  # rows tried as a header before the first table
+    skip = -1  # the second row of a two-row header: already part of the header
     for i, row in enumerate(rows):
         n = _filled(row)
         if n == 0:
             after_blank = True
             continue
+        if i == skip:
+            continue
         blank_before, after_blank = after_blank, False
         repeat = current is not None and row == rows[current.header_at]
         if repeat and not any(section_for_title(_text(rows[j])) for j in loose):
+            if (current is not None and current.header is not None and i + 1 < len(rows)
+                    and rows[i + 1] == rows[current.header_at + 1]):
+                skip = i + 1  # its second row is repeated too
             continue  # header repeated (printed-page style), not a new titled table
         # Header matching is costly (fuzzy): inside a table only a row after a blank, title
         # or note row can start a new one; above the first table only the first rows can.
@@ -275,6 +292,9 @@ def _tables_in(grid: _Grid, fallback: list[str]
                 if current is not None:
                     current.footnotes.extend(loose[:split])
                 current = _Found(i, _first_filled(row), titles, section)
+                if i + 1 < len(rows):
+                    current.header = _two_row_header(row, rows[i + 1], i, grid.merges)
+                    skip = i + 1 if current.header is not None else skip
                 found.append(current)
                 loose = []
                 continue
@@ -314,6 +334,43 @@ def _tables_in(grid: _Grid, fallback: list[str]
                             "below the table not read as shares")
     titles = next((f.titles for f in found if f.section != "legend" and f.titles), [])
     return tables, warnings, titles
+
+
+def _two_row_header(top: list[str], below: list[str], at: int, merges: list[Merge]
+                    ) -> list[str] | None:
+    """The header cells if the row under the header row continues it, else None.
+
+    Hand-made sheets split long headers over two rows: "Date" above "approved", or "Date"
+    merged across two columns above "approved" | "released". The row below is a
+    continuation when every filled cell of it is short text without digits (data rows have
+    dates and references) that, joined to the text above it, names a register field, and
+    joining changes at least one column's meaning without losing any: "Date" alone is a
+    reporting period, "Date approved" a share's approval date. A data row under the header
+    ("Organisation" above "University of Leeds") changes no column's meaning.
+    """
+    width = max(len(top), len(below))
+    top = _pad(top, width)
+    below = _pad(below, width)
+    if not any(below) or any(c and (len(c) > 40 or re.search(r"\d", c) or NOTE_RE.match(c))
+                             for c in below):
+        return None
+    above = list(top)
+    for (r0, c0), (r1, c1) in merges:  # a merged group heading counts above every column
+        if r0 <= at <= r1 and c0 < width:
+            for c in range(c0 + 1, min(c1, width - 1) + 1):
+                above[c] = above[c] or top[c0]
+    joined = [f"{a} {b}".strip() if b else t for a, b, t in zip(above, below, top, strict=True)]
+    changed = False
+    for c in range(width):
+        if not below[c]:
+            continue
+        before, after = match_header(top[c]), match_header(joined[c])
+        if after is None:
+            return None
+        changed = changed or after != before
+    if not changed or len(map_headers(joined).fields) < len(map_headers(top).fields):
+        return None
+    return joined
 
 
 def _title_start(rows: list[list[str]], loose: list[int]) -> int:
@@ -357,17 +414,23 @@ def _fallback_table(rows: list[list[str]], candidates: list[int], section: str |
 
 
 def _to_table(rows: list[list[str]], f: _Found, sheet: str | None) -> RawTable:
-    header = rows[f.header_at]
+    header = f.header if f.header is not None else rows[f.header_at]
     body = [rows[j] for j in f.data]
     col0 = min([f.col0, *(_first_filled(r) for r in body)])
     last = max(_last_filled(r) for r in [header, *body])
-    width = last + 1 - col0
-    headers = _pad(header[col0:last + 1], width)
+    # A column with neither a header nor any value is spacing (a narrow empty column
+    # between groups of columns), not data: dropped so it does not become "column N".
+    keep = [c for c in range(col0, last + 1)
+            if any(c < len(r) and r[c] for r in [header, *body])]
     title = f.titles[0] if f.titles else (sheet or "")
-    table = RawTable(section=f.section or "unknown", title=title, headers=headers, sheet=sheet)
-    table.rows = [RawRow(cells=_pad(rows[j][col0:last + 1], width), row=j + 1, sheet=sheet)
-                  for j in f.data]
+    table = RawTable(section=f.section or "unknown", title=title, headers=_pick(header, keep),
+                     sheet=sheet)
+    table.rows = [RawRow(cells=_pick(rows[j], keep), row=j + 1, sheet=sheet) for j in f.data]
     return table
+
+
+def _pick(row: list[str], columns: list[int]) -> list[str]:
+    return [row[c] if c < len(row) else "" for c in columns]
 
 
 def _last_filled(row: list[str]) -> int:

@@ -1,0 +1,876 @@
+"""Read a register release PDF into a :class:`~extract.model.ParsedRelease`.
+
+The published PDFs are long landscape tables of wrapped text, some drawn with a grid and
+some without any rulings, with running heads ("OFFICIAL"), "Page n of m" footers, section
+titles between tables, headers repeated (or not) on each page and rows broken across pages.
+pdfplumber gives words and rulings; everything else is decided here:
+
+1. **Scan** (per page, in a 2-process pool for longer files): words with position, size and
+   weight; ruled tables found from the rulings, with the grid *closed* at the top and bottom
+   of the vertical rulings so rows cut by a page break are kept rather than silently dropped
+   (pdfplumber issue #1024/#1370), noting whether a table's last row was left open.
+2. **Page furniture**: lines repeated at the same place on many pages, or matching
+   "OFFICIAL"/"Page n of m" near the page edge, are removed.
+3. **Bands**: free text (everything outside ruled tables) is cut into horizontal bands at
+   vertical gaps larger than the gap between lines inside a cell. The within-cell line pitch
+   is measured from the document itself, so no font size or padding is assumed.
+4. **Stitch** (in page order): title bands name sections (``section_for_title``); a header
+   row (``looks_like_header``, naming a reference, recipient, project or data) or the first
+   row under a recognised title starts a table; header rows repeated on later pages are
+   dropped; for unruled tables the column boundaries come from the empty vertical gutters
+   among the header's and the rows' words (never pdfplumber's ``"text"`` strategy, which
+   shreds wrapped cells); the first row on a page is merged into the row before it when the
+   grid was left open at the page break or its key column (the leftmost column that is
+   nearly always filled, usually the reference) is empty.
+
+Provenance: ``RawRow.page`` is the page where a row starts; ``RawRow.row`` counts the rows
+that *start* on that page within that table (a continuation fragment belongs to the row on
+the previous page), so "page 12, row 7" is the 7th row beginning on page 12.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import multiprocessing
+import re
+import statistics
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pdfplumber
+from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTRect
+
+from extract.headers import looks_like_header, map_headers
+from extract.model import IngestError, ParsedRelease, RawRow, RawTable
+from extract.sections import section_for_title
+
+log = logging.getLogger(__name__)
+
+PageCallback = Callable[[int, int], None]
+POOL_MIN_PAGES = 8  # below this, starting worker processes costs more than it saves
+WORKERS = 2
+# Fields whose presence marks a header row as a register header (not, say, a price list).
+REGISTER_FIELDS = {"reference", "organisation", "project", "data_shared"}
+# Running heads/footers recognised by their words alone. A bare page number is not among
+# them: it must recur on many pages, or a cell ending in "2009" would be dropped.
+FURNITURE_RE = re.compile(
+    r"^(official(\s*[-:]\s*sensitive)?|page\s*\d+(\s*(of|/)\s*\d+)?|\d+\s*(of|/)\s*\d+)$",
+    re.IGNORECASE,
+)
+EDGE_ZONE = 0.12  # furniture lives in the top/bottom 12% of a page
+# A reference such as DS00628, DR170221.02, R0042: one token, letters then digits.
+IDENTIFIER_RE = re.compile(r"^[A-Za-z]{0,4}[-/]?\d[\w./-]*$")
+
+
+class Word(NamedTuple):
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+    size: float
+    bold: bool
+    space: float  # width of a space in this word's font: wider gaps separate blocks
+
+
+class GridTable(NamedTuple):
+    """A ruled table on one page: its rows of cell texts and whether its edges were open."""
+
+    top: float
+    bottom: float
+    rows: list[list[str]]
+    open_bottom: bool  # no ruling below the last row: it continues on the next page
+
+
+class PageScan(NamedTuple):
+    number: int  # 1-based
+    width: float
+    height: float
+    words: list[Word]  # words outside ruled tables
+    tables: list[GridTable]
+    chars: int
+    images: int
+
+
+# --- 1. scanning pages (runs in worker processes) ----------------------------------------------
+
+
+def _cell_text(words: Iterable[Word]) -> str:
+    """Words of one cell in reading order, lines joined with single spaces."""
+    ws = sorted(words, key=lambda w: w.top)
+    lines: list[list[Word]] = []
+    for w in ws:
+        if lines and w.top - lines[-1][0].top < 0.5 * (w.bottom - w.top):
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return " ".join(w.text for line in lines for w in sorted(line, key=lambda w: w.x0))
+
+
+def _has_rule(h_edges: list[dict[str, Any]], y: float, x0: float, x1: float) -> bool:
+    """Is there a real horizontal ruling at ``y`` covering most of ``x0..x1``?"""
+    covered = sum(
+        max(0.0, min(e["x1"], x1) - max(e["x0"], x0))
+        for e in h_edges
+        if abs(e["top"] - y) <= 2.0
+    )
+    return covered >= 0.6 * (x1 - x0)
+
+
+LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"}
+BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+
+
+def _walk(objs: Iterable[Any]) -> Iterable[Any]:
+    """Layout objects, descending into figures (form XObjects)."""
+    for o in objs:
+        if isinstance(o, LTContainer) and not isinstance(o, LTChar):
+            yield from _walk(o._objs)
+        else:
+            yield o
+
+
+def _edge(x0: float, top: float, x1: float, bottom: float) -> dict[str, Any]:
+    """An edge in pdfplumber's format, for its table finder."""
+    return {"object_type": "line_edge", "x0": x0, "x1": x1, "top": top, "bottom": bottom,
+            "doctop": top, "width": x1 - x0, "height": bottom - top,
+            "orientation": "h" if bottom - top < x1 - x0 else "v"}
+
+
+Char = tuple[float, float, float, float, str, str, float]  # top, bottom, x0, x1, text, font, size
+
+
+def _words(chars: list[Char]) -> list[Word]:
+    """Group characters into words: split at spaces, gaps over 1.5pt and font changes.
+
+    The same rules as ``page.extract_words(x_tolerance=1.5, y_tolerance=2,
+    extra_attrs=["size", "fontname"])``, on plain tuples. Also measures each font's space
+    width, which later tells a gap between words from a gap between columns.
+    """
+    spaces: dict[tuple[str, float], list[float]] = {}
+    lines: list[list[Char]] = []
+    last_top = -1e9
+    for c in sorted(chars, key=lambda c: c[0]):
+        if c[0] - last_top > 2.0 or not lines:
+            lines.append([])
+        lines[-1].append(c)
+        last_top = c[0]
+    groups: list[list[Char]] = []
+    for line in lines:
+        cur: list[Char] = []
+        for c in sorted(line, key=lambda c: c[2]):
+            if c[4].isspace():
+                spaces.setdefault((c[5], c[6]), []).append(c[3] - c[2])
+                if cur:
+                    groups.append(cur)
+                    cur = []
+                continue
+            if cur and (c[2] - cur[-1][3] > 1.5 or c[5] != cur[-1][5] or c[6] != cur[-1][6]):
+                groups.append(cur)
+                cur = []
+            cur.append(c)
+        if cur:
+            groups.append(cur)
+    space = {k: statistics.median(v) for k, v in spaces.items()}
+    return [
+        Word(min(c[2] for c in g), max(c[3] for c in g), min(c[0] for c in g),
+             max(c[1] for c in g), "".join(LIGATURES.get(c[4], c[4]) for c in g), g[0][6],
+             bool(BOLD_RE.search(g[0][5])), space.get((g[0][5], g[0][6]), 0.3 * g[0][6]))
+        for g in groups
+    ]
+
+
+def _scan_page(page: Any) -> PageScan:
+    """Words and ruled tables of one page. Pure data out, so it pickles between processes.
+
+    Reads pdfminer's layout objects directly instead of ``page.chars``/``page.edges``:
+    pdfplumber's conversion of every object to a dict is ~60% of its parsing time and
+    this reader needs only positions, text, font and rulings.
+    """
+    height = float(page.height)
+    mb_x0, mb_top = page.mediabox[0], page.mediabox[1]
+    chars: list[Char] = []
+    edges: list[dict[str, Any]] = []
+    n_images = 0
+    for o in _walk(page.layout._objs):
+        if isinstance(o, LTChar):
+            chars.append((height - o.y1 + mb_top, height - o.y0 + mb_top, o.x0 + mb_x0,
+                          o.x1 + mb_x0, o.get_text(), str(o.fontname), round(o.size, 2)))
+        elif isinstance(o, LTImage):
+            n_images += 1
+        elif isinstance(o, LTCurve):  # lines and rectangles are curves too
+            pts = [(x + mb_x0, height - y + mb_top) for x, y in o.pts]
+            if isinstance(o, LTRect):
+                x0, x1 = o.x0 + mb_x0, o.x1 + mb_x0
+                top, bottom = height - o.y1 + mb_top, height - o.y0 + mb_top
+                pts = [(x0, top), (x1, top), (x1, bottom), (x0, bottom), (x0, top)]
+            for (ax, ay), (bx, by) in itertools.pairwise(pts):
+                if abs(ax - bx) < 0.5 or abs(ay - by) < 0.5:  # axis-aligned segments only
+                    e = _edge(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+                    if max(e["width"], e["height"]) >= 1:
+                        edges.append(e)
+    words = _words(chars)
+    tables: list[GridTable] = []
+    v_edges = [e for e in edges if e["orientation"] == "v" and e["height"] > 5]
+    h_edges = [e for e in edges if e["orientation"] == "h" and e["width"] > 5]
+    if len(v_edges) >= 2 and h_edges:
+        v_top = min(e["top"] for e in v_edges)
+        v_bottom = max(e["bottom"] for e in v_edges)
+        # The rulings as explicit lines (same result as the "lines" strategy, without
+        # pdfplumber re-parsing the page), closed at the top and bottom of the verticals.
+        settings = {
+            "vertical_strategy": "explicit", "horizontal_strategy": "explicit",
+            "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"],
+            "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"]
+            + [v_top, v_bottom],
+        }
+        found = page.find_tables(settings)
+        taken: set[int] = set()
+        for t in sorted(found, key=lambda t: t.bbox[1]):
+            x0, top, x1, bottom = t.bbox
+            rows = t.rows
+            if len(t.columns) < 2 or not rows:
+                continue
+            cells_by_row: list[list[list[Word]]] = [[[] for _ in r.cells] for r in rows]
+            for i, w in enumerate(words):
+                cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+                if not (x0 <= cx <= x1 and top <= cy <= bottom):
+                    continue
+                for r_idx, r in enumerate(rows):
+                    if not r.bbox[1] <= cy <= r.bbox[3]:
+                        continue
+                    for c_idx, cell in enumerate(r.cells):
+                        if cell is not None and cell[0] <= cx <= cell[2]:
+                            cells_by_row[r_idx][c_idx].append(w)
+                            taken.add(i)
+                            break
+                    break
+            texts = [[_cell_text(c) for c in row] for row in cells_by_row]
+            tables.append(GridTable(
+                top, bottom, texts,
+                open_bottom=not _has_rule(h_edges, bottom, x0, x1),
+            ))
+        words = [w for i, w in enumerate(words) if i not in taken]
+    return PageScan(page.page_number, float(page.width), height, words, tables,
+                    len(chars), n_images)
+
+
+def _scan_chunk(path: str, numbers: list[int]) -> list[PageScan]:
+    """Scan some pages (1-based numbers). Each page is closed after use to free its caches."""
+    out: list[PageScan] = []
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    with pdfplumber.open(path, pages=numbers) as pdf:
+        for page in pdf.pages:
+            try:
+                out.append(_scan_page(page))
+            finally:
+                page.close()
+    return out
+
+
+def _scan_all(path: Path, n_pages: int, on_page: PageCallback | None) -> list[PageScan]:
+    """Scan every page, in two processes when the file is long enough to pay for them."""
+    numbers = list(range(1, n_pages + 1))
+    if n_pages < POOL_MIN_PAGES:
+        scans: list[PageScan] = []
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                try:
+                    scans.append(_scan_page(page))
+                finally:
+                    page.close()
+                if on_page:
+                    on_page(len(scans), n_pages)
+        return scans
+    # Several chunks per worker: progress moves steadily and a slow chunk cannot leave the
+    # other core idle for long. Each chunk re-opens the file (cheap next to parsing pages).
+    size = max(4, math.ceil(n_pages / (WORKERS * 4)))
+    chunks = [numbers[i:i + size] for i in range(0, n_pages, size)]
+    methods = multiprocessing.get_all_start_methods()
+    # fork starts in milliseconds; workers only parse the file and return plain data.
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    results: dict[int, list[PageScan]] = {}
+    done = 0
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx) as pool:
+        futures = {pool.submit(_scan_chunk, str(path), c): i for i, c in enumerate(chunks)}
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            done += len(chunks[futures[fut]])
+            if on_page:
+                on_page(done, n_pages)
+    return [s for i in range(len(chunks)) for s in results[i]]
+
+
+# --- 2. opening and validating the file --------------------------------------------------------
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is plainly not a readable PDF before pdfminer sees it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 2048))
+            tail = fh.read()
+    except OSError as exc:
+        raise IngestError(f"cannot read file ({exc.strerror or exc})") from None
+    if b"%PDF-" not in head:
+        raise IngestError("not a PDF file (no %PDF header)")
+    if b"%%EOF" not in tail:
+        raise IngestError("truncated or damaged PDF (no end-of-file marker)")
+
+
+def _pdf_error(exc: BaseException) -> IngestError:
+    """Translate pdfminer/pdfplumber exceptions into a one-line reason."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    name = type(inner).__name__
+    if "Password" in name or "Encrypt" in name:
+        return IngestError("encrypted PDF: a password is needed to open it")
+    return IngestError(f"damaged PDF, cannot be parsed ({name})")
+
+
+def _page_count(path: Path) -> int:
+    """Open the document once up front: encryption and broken structure show up here."""
+    try:
+        with pdfplumber.open(path) as pdf:
+            return len(pdf.pages)
+    except Exception as exc:
+        raise _pdf_error(exc) from None
+
+
+# --- 3. lines, furniture and bands --------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    words: list[Word]
+    top: float
+    bottom: float
+    size: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in sorted(self.words, key=lambda w: w.x0))
+
+
+def _lines(words: Sequence[Word]) -> list[Line]:
+    """Words sharing a baseline (across the whole page width), top to bottom."""
+    out: list[Line] = []
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        if out and abs(w.top - out[-1].top) <= 0.3 * max(w.bottom - w.top, 1.0):
+            ln = out[-1]
+            ln.words.append(w)
+            ln.bottom = max(ln.bottom, w.bottom)
+        else:
+            out.append(Line([w], w.top, w.bottom, w.size))
+    for ln in out:
+        ln.size = statistics.median(w.size for w in ln.words)
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _furniture(scans: list[PageScan]) -> set[tuple[int, float]]:
+    """(page, line top) of running heads and footers.
+
+    A line near the top or bottom edge is furniture if the same text (digits aside) sits
+    at the same height on at least half the pages, or if it reads like "OFFICIAL" or
+    "Page 3 of 19" and only furniture lies between it and the edge.
+    """
+    def key(ln: Line) -> tuple[str, int]:
+        return re.sub(r"\d+", "#", _norm(ln.text)), round(ln.top / 3)
+
+    seen: Counter[tuple[str, int]] = Counter()
+    per_page: list[tuple[list[Line], list[Line]]] = []
+    for s in scans:
+        lines = _lines(s.words)
+        top = [ln for ln in lines if ln.bottom < s.height * EDGE_ZONE]
+        bottom = [ln for ln in reversed(lines) if ln.top > s.height * (1 - EDGE_ZONE)]
+        per_page.append((top, bottom))
+        for k in {key(ln) for ln in top + bottom}:
+            seen[k] += 1
+    repeat = max(2, math.ceil(0.5 * len(scans)))
+    out: set[tuple[int, float]] = set()
+    for s, edges in zip(scans, per_page, strict=True):
+        for zone in edges:  # each zone is ordered from the page edge inwards
+            for ln in zone:
+                if (len(scans) > 1 and seen[key(ln)] >= repeat) or FURNITURE_RE.match(
+                        _norm(ln.text)):
+                    out.add((s.number, ln.top))
+                else:
+                    break
+    return out
+
+
+@dataclass
+class Metrics:
+    """Document-wide typography, measured rather than assumed."""
+
+    body_size: float  # the table text size
+    leading: float  # line pitch inside a cell
+    band_gap: float  # a vertical gap wider than this separates rows (or blocks)
+    # Lowest text bottom seen on any page of each height: a page whose last row ends near
+    # it was full, so that row may continue on the next page.
+    text_bottom: dict[int, float] = field(default_factory=dict)
+
+
+def _metrics(pages: list[list[Line]]) -> Metrics:
+    """Body text size and the row-separating gap, from the whole document's free text."""
+    sizes = Counter(round(w.size, 1) for lines in pages for ln in lines for w in ln.words)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    # Line pitch inside a cell: words starting at the same x (left edge of a cell's lines)
+    # on consecutive lines. Most such pairs are lines of one wrapped cell, so the commonest
+    # top-to-top distance is the leading.
+    deltas: Counter[float] = Counter()
+    for lines in pages:
+        starts: dict[float, list[float]] = {}
+        for ln in lines:
+            if abs(ln.size - body) > 0.15 * body:
+                continue
+            for w in ln.words:
+                starts.setdefault(round(w.x0 * 2) / 2, []).append(w.top)
+        for tops in starts.values():
+            tops.sort()
+            for a, b in itertools.pairwise(tops):
+                d = b - a
+                if 0.9 * body < d < 2.5 * body:
+                    deltas[round(d * 4) / 4] += 1
+    leading = deltas.most_common(1)[0][0] if deltas else 1.2 * body
+    if leading > 1.6 * body:  # rows are mostly single lines: the commonest pitch is a row's
+        leading = 1.2 * body
+    inner_gap = max(0.0, leading - body)  # glyph boxes are one font size tall
+    return Metrics(body, leading, inner_gap + max(0.8, 0.12 * body))
+
+
+@dataclass
+class Band:
+    """Lines close enough together to be one table row, title or paragraph."""
+
+    lines: list[Line]
+    page: int
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for ln in self.lines for w in ln.words]
+
+    @property
+    def top(self) -> float:
+        return self.lines[0].top
+
+    @property
+    def bottom(self) -> float:
+        return max(ln.bottom for ln in self.lines)
+
+    @property
+    def text(self) -> str:
+        return " ".join(ln.text for ln in self.lines)
+
+    @property
+    def size(self) -> float:
+        return max(ln.size for ln in self.lines)
+
+    @property
+    def bold(self) -> bool:
+        return all(w.bold for w in self.words)
+
+
+def _bands(lines: list[Line], page: int, m: Metrics) -> list[Band]:
+    """Cut a page's lines into bands at gaps wider than those between lines of a cell."""
+    out: list[Band] = []
+    bottom = -1e9
+    for ln in lines:
+        # Titles in a bigger font than the table have proportionally bigger line gaps.
+        gap = m.band_gap if abs(ln.size - m.body_size) <= 0.1 * m.body_size else max(
+            m.band_gap, 0.4 * ln.size)
+        if (out and ln.top - bottom <= gap
+                and abs(ln.size - out[-1].lines[-1].size) <= 0.1 * ln.size):
+            out[-1].lines.append(ln)
+            bottom = max(bottom, ln.bottom)
+        else:
+            out.append(Band([ln], page))
+            bottom = ln.bottom
+    return out
+
+
+def _block_gap(words: Sequence[Word]) -> float:
+    """Horizontal gap that separates blocks (cells, columns) rather than words: wider than a
+    space in the widest-spaced font present, with a margin for rounding and kerning."""
+    if not words:
+        return 2.5
+    return max(w.space for w in words) + max(0.8, 0.1 * max(w.size for w in words))
+
+
+def _chunks(words: Sequence[Word]) -> list[list[Word]]:
+    """Split a band's words into side-by-side blocks at gaps wider than a space."""
+    gap = _block_gap(words)
+    out: list[list[Word]] = []
+    right = -1e9
+    for w in sorted(words, key=lambda w: w.x0):
+        if out and w.x0 - right <= gap:
+            out[-1].append(w)
+        else:
+            out.append([w])
+            right = w.x1
+        right = max(right, w.x1)
+    return out
+
+
+# --- 4. stitching pages into tables -------------------------------------------------------------
+
+
+def _is_register_header(cells: Sequence[str], strict: bool = False) -> bool:
+    """A header row of a register table: two or more known fields, one of them naming who
+    gets the data or which request it is (so a price list with a 'Description' is not).
+
+    ``strict`` (inside a table, with no title announcing a new one): data rows can contain
+    header words ("Data held within DfE"), so a new header must be mostly header words.
+    """
+    cells = [c for c in cells if c]
+    if not cells or any(len(c) >= 120 for c in cells) or not looks_like_header(cells):
+        return False
+    hmap = map_headers(cells)
+    fields = hmap.field_set()
+    if len(fields) < 2 or not fields & REGISTER_FIELDS:
+        return False
+    return not strict or (len(fields) >= 3 and len(hmap.unmapped) <= len(cells) // 4)
+
+
+def _same_header(a: Sequence[str], b: Sequence[str]) -> bool:
+    return [_norm(x) for x in a if x] == [_norm(x) for x in b if x]
+
+
+@dataclass(frozen=True)
+class LastBand:
+    """Where an unruled table's last band (row or fragment) ended, to judge the next page."""
+
+    page: int
+    bottom: float
+    limit: float  # lowest text bottom on pages of this size: near it, the page was full
+    lines: int  # text lines in the band
+    filled: frozenset[int]  # columns with text
+    at_bottom: frozenset[int]  # columns with text on its last line: only they can go on
+
+
+@dataclass
+class Builder:
+    """The table being assembled, with what is needed to recognise its continuation."""
+
+    table: RawTable
+    mode: str  # grid | text
+    bounds: list[float] = field(default_factory=list)  # text mode: column boundaries (x)
+    page: int = 0  # page of the last row started
+    on_page: int = 0  # rows started on that page
+    open_bottom: bool = False  # grid mode: the last row was cut by the page end
+    filled: list[int] = field(default_factory=list)  # per column: rows with a value
+    last_band: LastBand | None = None  # text mode: the band rows were last added from
+
+    def key_column(self) -> int:
+        """The leftmost column that is (nearly) always filled: the reference, usually."""
+        n = len(self.table.rows)
+        if n < 3:
+            return 0
+        return next((i for i, c in enumerate(self.filled) if c >= 0.9 * n), 0)
+
+    def add(self, cells: list[str], page: int, continuation: bool) -> None:
+        width = len(self.table.headers)
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        if continuation and self.table.rows:
+            last = self.table.rows[-1]
+            n = max(len(last.cells), len(cells))
+            old, new = last.cells + [""] * (n - len(last.cells)), cells + [""] * (n - len(cells))
+            last.cells = [" ".join(f"{a} {b}".split()) for a, b in zip(old, new, strict=True)]
+            return
+        if page != self.page:
+            self.page, self.on_page = page, 0
+        self.on_page += 1
+        self.table.rows.append(RawRow(cells=cells, row=self.on_page, page=page))
+        self.filled += [0] * (len(cells) - len(self.filled))
+        for i, c in enumerate(cells):
+            if c:
+                self.filled[i] += 1
+
+    def looks_continued(self, cells: list[str], page: int) -> bool:
+        """First row on a new page with its key column empty: the rest of the last row."""
+        if not self.table.rows or page == self.page or not any(cells):
+            return False
+        key = self.key_column()
+        return not (cells[key] if key < len(cells) else "")
+
+    def text_continues(self, cells: list[str], page: int, leading: float) -> bool:
+        """Unruled: is this first band on a page the rest of the row the last page ended on?
+
+        Only if that page was full (its last band ends within two lines of the lowest text
+        on any such page: a row that ended with room to spare did not continue). Then yes
+        if the key column is empty; no if the key is a reference (references never wrap);
+        otherwise (a long name in the key column, cut mid-cell) yes only if every filled
+        cell here is in a column whose text ran down to the last line above the break, and
+        some column filled above is empty here.
+        """
+        last = self.last_band
+        if last is None or not self.table.rows or page == last.page or not any(cells):
+            return False
+        if last.limit - last.bottom > 2 * leading:
+            return False
+        if self.looks_continued(cells, page):
+            return True
+        key = self.key_column()
+        keys = [r.cells[key] for r in self.table.rows if key < len(r.cells)]
+        if sum(1 for k in keys if IDENTIFIER_RE.match(k)) >= 0.9 * len(keys):
+            return False
+        # A cut needs a row of two lines or more, and leaves the short cells (dates,
+        # references) behind: the rest fills fewer columns than the part above the break.
+        filled = {i for i, c in enumerate(cells) if c}
+        return last.lines > 1 and filled <= last.at_bottom and filled < last.filled
+
+
+@dataclass
+class Stitcher:
+    """Walks the document top to bottom, page by page, turning bands and grids into tables.
+
+    ``pending`` holds a recognised section title until the header under it arrives;
+    ``current`` is the table rows are being added to, kept across pages so a table that
+    continues (with or without a repeated header) and a row cut by a page break join up.
+    """
+
+    metrics: Metrics
+    tables: list[RawTable] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    title: str | None = None
+    pending: tuple[str, str] | None = None  # (section key, title text) awaiting a header
+    current: Builder | None = None
+
+    # -- grid tables --
+    def grid(self, t: GridTable, page: int) -> None:
+        rows = [[" ".join(c.split()) for c in r] for r in t.rows]
+        if not any(any(r) for r in rows):
+            return
+        cur = self.current
+        first = 0
+        if cur and cur.mode == "grid" and _same_header(rows[0], cur.table.headers):
+            first = 1  # header repeated on a continuation page
+        elif _is_register_header(rows[0], strict=cur is not None) or (
+                self.pending and any(rows[0])):
+            cur = self._start(rows[0], page, "grid")
+            first = 1
+        elif cur is None or cur.mode != "grid":
+            self.warnings.append(f"page {page}: a table with no register header was skipped")
+            return
+        headers = cur.table.headers
+        for i, cells in enumerate(rows[first:]):
+            if _same_header(cells, headers):
+                continue  # reportlab can repeat the header mid-table above a split row
+            cont = False
+            if i == 0 and page != cur.page:
+                # A row cut by the page break leaves the grid open under its first part: then
+                # the first row here is its rest, even if empty or starting with key text.
+                # Producers that close the grid at the cut are caught by the empty key.
+                cont = cur.open_bottom or cur.looks_continued(cells, page)
+            if any(cells):
+                cur.add(cells, page, cont)
+        # An open bottom under an *empty* last row (a valign=middle row cut before any of
+        # its text) or under a header means the row starts afresh on the next page.
+        last = rows[-1]
+        cur.open_bottom = (t.open_bottom and len(rows) > first and any(last)
+                           and not _same_header(last, headers))
+
+    # -- free text: titles, notes, unruled tables --
+    def text(self, bands: list[Band], page: int, page_no_one: bool, limit: float) -> None:
+        """Handle a run of free-text bands on one page; ``limit`` is its lowest text line."""
+        i = 0
+        while i < len(bands):
+            band = bands[i]
+            chunks = _chunks(band.words)
+            cells = [_cell_text(c) for c in chunks]
+            cur = self.current
+            if page_no_one and self.title is None and not self.tables and len(chunks) == 1:
+                self.title = band.text
+            if len(chunks) > 1 and cur and cur.mode == "text" and _same_header(
+                    self._cells(cur, band), cur.table.headers):
+                cur.bounds = self._bounds(band, bands[i + 1:], len(cur.table.headers)) \
+                    or cur.bounds
+                i += 1
+                continue
+            if len(chunks) > 1 and (self.pending or _is_register_header(
+                    cells, strict=cur is not None and not band.bold)):
+                rest = self._table_extent(bands[i + 1:])
+                bounds = self._bounds(band, rest, None)
+                headers = self._split(band.words, bounds)
+                cur = self._start(headers, page, "text")
+                cur.bounds = bounds
+                i += 1
+                continue
+            key = section_for_title(band.text) if len(chunks) == 1 else None
+            if key and (cur is None or cur.mode == "grid" or self._title_like(band)):
+                self.pending = (key, band.text)
+                self.current = None
+                i += 1
+                continue
+            if cur and cur.mode == "text":
+                row = self._cells(cur, band)
+                cur.add(row, page, cur.text_continues(row, page, self.metrics.leading))
+                cur.last_band = self._last_band(cur, band, limit)
+            i += 1
+
+    def _title_like(self, band: Band) -> bool:
+        """Inside an unruled table, only a distinct line (bigger or bold) ends the table."""
+        return band.size >= 1.1 * self.metrics.body_size or band.bold
+
+    def _table_extent(self, bands: list[Band]) -> list[Band]:
+        """The bands of the table that starts above them: up to the next title."""
+        out = []
+        for b in bands:
+            if len(_chunks(b.words)) == 1 and section_for_title(b.text) \
+                    and self._title_like(b):
+                break
+            out.append(b)
+        return out
+
+    def _bounds(self, header: Band, rest: list[Band], expect: int | None) -> list[float]:
+        """Column boundaries: the empty vertical gutters among header and data words."""
+        gap = _block_gap(header.words)
+        words = header.words + [w for b in rest for w in b.words]
+        segs: list[list[float]] = []
+        for w in sorted(words, key=lambda w: w.x0):
+            if segs and w.x0 - segs[-1][1] < gap:
+                segs[-1][1] = max(segs[-1][1], w.x1)
+            else:
+                segs.append([w.x0, w.x1])
+        # Only segments holding a header word delimit columns; data poking out beside the
+        # table (or a stray overflowing word merging two) falls back to the header blocks.
+        hx = [((w.x0 + w.x1) / 2) for w in header.words]
+        n_head_blocks = len(_chunks(header.words))
+        with_header = [s for s in segs if any(s[0] <= x <= s[1] for x in hx)]
+        if len(with_header) < n_head_blocks:
+            blocks = _chunks(header.words)
+            starts = [min(w.x0 for w in b) for b in blocks]
+            bounds = [s - 1.0 for s in starts[1:]]
+        else:
+            # Cells are set left-aligned, so a column's text starts at its left edge while
+            # the column before may end anywhere short of it: put the boundary just before
+            # the next column's text, not mid-gutter (a short-valued column on this page
+            # would otherwise lend its neighbour half its width).
+            bounds = [b[0] - min(1.5, (b[0] - a[1]) / 2) for a, b in itertools.pairwise(segs)]
+            lo, hi = with_header[0][0], with_header[-1][1]
+            bounds = [b for b in bounds if lo < b < hi]
+        if expect is not None and len(bounds) + 1 != expect:
+            return []
+        return bounds
+
+    @staticmethod
+    def _columns(words: Sequence[Word], bounds: list[float]) -> list[list[Word]]:
+        """Words by column: a word belongs where it starts (cells are left-aligned)."""
+        cols: list[list[Word]] = [[] for _ in range(len(bounds) + 1)]
+        for w in words:
+            x = min(w.x0 + 1.0, (w.x0 + w.x1) / 2)
+            cols[sum(1 for b in bounds if x > b)].append(w)
+        return cols
+
+    @classmethod
+    def _split(cls, words: Sequence[Word], bounds: list[float]) -> list[str]:
+        return [_cell_text(c) for c in cls._columns(words, bounds)]
+
+    def _cells(self, cur: Builder, band: Band) -> list[str]:
+        return self._split(band.words, cur.bounds)
+
+    def _last_band(self, cur: Builder, band: Band, limit: float) -> LastBand:
+        cols = self._columns(band.words, cur.bounds)
+        last_line = band.bottom - 0.5 * self.metrics.leading
+        return LastBand(
+            band.page, band.bottom, limit, len(band.lines),
+            filled=frozenset(i for i, col in enumerate(cols) if col),
+            at_bottom=frozenset(i for i, col in enumerate(cols)
+                                if any(w.bottom >= last_line for w in col)))
+
+    def _start(self, headers: list[str], page: int, mode: str) -> Builder:
+        key, title = self.pending or ("unknown", "")
+        table = RawTable(section=key, title=title, headers=headers, first_page=page)
+        self.tables.append(table)
+        self.pending = None
+        self.current = Builder(table, mode)
+        return self.current
+
+
+def _assemble(scans: list[PageScan]) -> tuple[str | None, list[RawTable], list[str]]:
+    """Document title, tables with rows, and warnings, from the scanned pages in order."""
+    furniture = _furniture(scans)
+    page_lines = [
+        [ln for ln in _lines(s.words) if (s.number, ln.top) not in furniture] for s in scans
+    ]
+    metrics = _metrics(page_lines)
+    for s, lines in zip(scans, page_lines, strict=True):
+        bottoms = [ln.bottom for ln in lines] + [t.bottom for t in s.tables]
+        if bottoms:
+            key = round(s.height)
+            metrics.text_bottom[key] = max(metrics.text_bottom.get(key, 0.0), max(bottoms))
+    st = Stitcher(metrics)
+    for s, lines in zip(scans, page_lines, strict=True):
+        limit = metrics.text_bottom.get(round(s.height), s.height)
+        # Interleave free text and ruled tables top to bottom.
+        bands = _bands(lines, s.number, metrics)
+        items: list[tuple[float, Any]] = [(b.top, b) for b in bands]
+        items += [(t.top, t) for t in s.tables]
+        items.sort(key=lambda it: it[0])
+        run: list[Band] = []
+        for _, item in items:
+            if isinstance(item, Band):
+                run.append(item)
+                continue
+            if run:
+                st.text(run, s.number, s.number == 1, limit)
+                run = []
+            if s.number == 1 and st.title is None:
+                st.title = ""  # a table came first: no title above it
+            st.grid(item, s.number)
+        if run:
+            st.text(run, s.number, s.number == 1, limit)
+    tables = [t for t in st.tables if t.rows]
+    return st.title or None, tables, st.warnings
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def read_pdf(path: Path, on_page: PageCallback | None = None) -> ParsedRelease:
+    """Read every register table of a PDF release. Raises IngestError for bad input."""
+    path = Path(path)
+    _check_file(path)
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    n_pages = _page_count(path)
+    if n_pages == 0:
+        raise IngestError("PDF has no pages")
+    try:
+        scans = _scan_all(path, n_pages, on_page)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise _pdf_error(exc) from None
+    total_chars = sum(s.chars for s in scans)
+    if total_chars == 0:
+        if any(s.images for s in scans):
+            raise IngestError("scanned PDF: the pages are images with no text layer (needs OCR)")
+        raise IngestError("PDF has no text")
+    title, tables, warnings = _assemble(scans)
+    blank = [s.number for s in scans if s.chars == 0]
+    if blank:
+        warnings.append(f"pages without a text layer (scanned?) were skipped: {blank}")
+    if not tables:
+        if len(blank) > n_pages / 2:
+            raise IngestError("scanned PDF: most pages are images with no text layer")
+        raise IngestError("no register table found (no section title or header row naming "
+                          "organisations, references or projects)")
+    log.debug("%s: %d pages, %d tables, %d rows", path.name, n_pages, len(tables),
+              sum(len(t.rows) for t in tables))
+    return ParsedRelease(
+        source_file=path.name, format="pdf", title=title, page_count=n_pages, tables=tables,
+        warnings=warnings,
+    )

@@ -34,6 +34,9 @@ SHARE_FIELDS = (
     "number_of_pupils",
 )
 FIELDS = (*SHARE_FIELDS, "period")
+# Synonyms file rows with this field name a header that must stay unmapped (kept in
+# extra_cells) even though it looks like a field: "Organisation type" is not the organisation.
+KEEP_UNMAPPED = "unmapped"
 FUZZY_THRESHOLD = 88.0
 
 
@@ -50,7 +53,7 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, str]:
     with path.open(newline="", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             field, syn = rec["field"].strip(), normalise_header(rec["synonym"])
-            if field not in FIELDS:
+            if field not in FIELDS and field != KEEP_UNMAPPED:
                 raise ValueError(f"{path}: unknown field {field!r} for synonym {syn!r}")
             if syn:
                 table.setdefault(syn, field)
@@ -59,6 +62,11 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, str]:
 
 def match_header(header: str, synonyms: dict[str, str] | None = None) -> str | None:
     """The canonical field a header means, or None."""
+    field = _match(header, synonyms)
+    return None if field == KEEP_UNMAPPED else field
+
+
+def _match(header: str, synonyms: dict[str, str] | None) -> str | None:
     syn = load_synonyms() if synonyms is None else synonyms
     norm = normalise_header(header)
     if not norm:

@@ -46,7 +46,11 @@ def test_headers_map_by_meaning(header: str, field: str) -> None:
     assert match_header(header) == field
 
 
-@pytest.mark.parametrize("header", ["", "Notes", "Comments from panel", "Contact email"])
+@pytest.mark.parametrize(
+    "header",
+    ["", "Notes", "Comments from panel", "Contact email", "Organisation type",
+     "Organisation\ntype", "Type of organisation", "Requestor type"],
+)
 def test_headers_with_no_meaning_stay_unmapped(header: str) -> None:
     assert match_header(header) is None
 

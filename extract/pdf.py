@@ -6,9 +6,11 @@ titles between tables, headers repeated (or not) on each page and rows broken ac
 pdfplumber gives words and rulings; everything else is decided here:
 
 1. **Scan** (per page, in a 2-process pool for longer files): words with position, size and
-   weight; ruled tables found from the rulings, with the grid *closed* at the top and bottom
-   of the vertical rulings so rows cut by a page break are kept rather than silently dropped
-   (pdfplumber issue #1024/#1370), noting whether a table's last row was left open.
+   weight, never running across a vertical ruling (a character belongs to the cell holding
+   its centre, however close the next cell's text); ruled tables found from the rulings,
+   with the grid *closed* at the top and bottom of the vertical rulings so rows cut by a
+   page break are kept rather than silently dropped (pdfplumber issue #1024/#1370), noting
+   whether a table's last row was left open.
 2. **Page furniture**: lines repeated at the same place on many pages, or matching
    "OFFICIAL"/"Page n of m" near the page edge, are removed.
 3. **Bands**: free text (everything outside ruled tables) is cut into horizontal bands at
@@ -17,11 +19,13 @@ pdfplumber gives words and rulings; everything else is decided here:
 4. **Stitch** (in page order): title bands name sections (``section_for_title``); a header
    row (``looks_like_header``, naming a reference, recipient, project or data) or the first
    row under a recognised title starts a table; header rows repeated on later pages are
-   dropped; for unruled tables the column boundaries come from the empty vertical gutters
-   among the header's and the rows' words (never pdfplumber's ``"text"`` strategy, which
-   shreds wrapped cells); the first row on a page is merged into the row before it when the
-   grid was left open at the page break or its key column (the leftmost column that is
-   nearly always filled, usually the reference) is empty.
+   dropped; for unruled tables the column boundaries come from the header cells and the
+   vertical gutters the data rows leave empty (``Stitcher._bounds``; never pdfplumber's
+   ``"text"`` strategy, which shreds wrapped cells), and a word that runs across a boundary
+   through a gap narrower than a space is split there; the first row on a page is merged
+   into the row before it when the grid was left open at the page break or its key column
+   (the leftmost column that is nearly always filled, usually the reference) is empty; a
+   line ending in a hyphen after a letter or digit joins the next without a space.
 
 Provenance: ``RawRow.page`` is the page where a row starts; ``RawRow.row`` counts the rows
 that *start* on that page within that table (a continuation fragment belongs to the row on
@@ -30,6 +34,7 @@ the previous page), so "page 12, row 7" is the 7th row beginning on page 12.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import math
@@ -77,6 +82,25 @@ class Word(NamedTuple):
     size: float
     bold: bool
     space: float  # width of a space in this word's font: wider gaps separate blocks
+    # Narrow gaps inside the word, (text offset, x where the left part ends, x where the
+    # right part starts): usually empty. Two cells' texts can run this close together
+    # (right-aligned date, then the next cell), so a column bound inside one splits the word.
+    gaps: tuple[tuple[int, float, float], ...] = ()
+    # A space character sits right before the word: it follows another word of the same
+    # text, not the text of a neighbouring cell (printers write no space between cells).
+    spaced: bool = False
+
+    def split_at(self, i: int) -> tuple[Word, Word]:
+        """The two words on either side of soft gap ``i``."""
+        k, left_x1, right_x0 = self.gaps[i]
+        shift = tuple((o - k, a, b) for o, a, b in self.gaps[i + 1:])
+        return (self._replace(x1=left_x1, text=self.text[:k], gaps=self.gaps[:i]),
+                self._replace(x0=right_x0, text=self.text[k:], gaps=shift))
+
+    def atoms(self) -> list[tuple[float, float]]:
+        """Horizontal extents of the word's parts between its soft gaps."""
+        xs = [self.x0] + [x for _, a, b in self.gaps for x in (a, b)] + [self.x1]
+        return list(zip(xs[::2], xs[1::2], strict=True))
 
 
 class GridTable(NamedTuple):
@@ -101,8 +125,21 @@ class PageScan(NamedTuple):
 # --- 1. scanning pages (runs in worker processes) ----------------------------------------------
 
 
+# A line ending in a hyphen after a letter or digit was broken there ("peer-" / "reviewed"):
+# the next line follows without a space. A free-standing dash (" - ") keeps its spaces.
+HYPHEN_BREAK_RE = re.compile(r"[^\W_]-$")
+
+
+def _join_lines(a: str, b: str) -> str:
+    """Two pieces of one cell's text, the second from the next line."""
+    if not a or not b:
+        return a or b
+    return a + b if HYPHEN_BREAK_RE.search(a) else f"{a} {b}"
+
+
 def _cell_text(words: Iterable[Word]) -> str:
-    """Words of one cell in reading order, lines joined with single spaces."""
+    """Words of one cell in reading order, lines joined with single spaces (none after a
+    line-breaking hyphen)."""
     ws = sorted(words, key=lambda w: w.top)
     lines: list[list[Word]] = []
     for w in ws:
@@ -110,7 +147,10 @@ def _cell_text(words: Iterable[Word]) -> str:
             lines[-1].append(w)
         else:
             lines.append([w])
-    return " ".join(w.text for line in lines for w in sorted(line, key=lambda w: w.x0))
+    text = ""
+    for line in lines:
+        text = _join_lines(text, " ".join(w.text for w in sorted(line, key=lambda w: w.x0)))
+    return text
 
 
 def _has_rule(h_edges: list[dict[str, Any]], y: float, x0: float, x1: float) -> bool:
@@ -146,12 +186,24 @@ def _edge(x0: float, top: float, x1: float, bottom: float) -> dict[str, Any]:
 Char = tuple[float, float, float, float, str, str, float]  # top, bottom, x0, x1, text, font, size
 
 
-def _words(chars: list[Char]) -> list[Word]:
-    """Group characters into words: split at spaces, gaps over 1.5pt and font changes.
+def _soft_gap(size: float) -> float:
+    """A gap between two letters wider than kerning or rounding leaves inside a word (less
+    than a space): where two cells' texts may meet. Used only to split at column bounds."""
+    return max(0.3, 0.08 * size)
+
+
+def _words(chars: list[Char], rulings: Sequence[tuple[float, float, float]] = ()
+           ) -> list[Word]:
+    """Group characters into words: split at spaces, gaps over 1.5pt, font changes and
+    vertical rulings (x, top, bottom) between two characters' centres.
 
     The same rules as ``page.extract_words(x_tolerance=1.5, y_tolerance=2,
-    extra_attrs=["size", "fontname"])``, on plain tuples. Also measures each font's space
-    width, which later tells a gap between words from a gap between columns.
+    extra_attrs=["size", "fontname"])``, on plain tuples, plus the rulings: a printer can
+    set the text of two ruled cells closer than a space (a right-aligned date, then the
+    next cell's text 1.4pt on), and a character belongs to the cell holding its centre.
+    Narrower gaps inside a word are kept in ``Word.gaps`` for unruled tables' column
+    bounds. Also measures each font's space width, which later tells a gap between words
+    from a gap between columns.
     """
     spaces: dict[tuple[str, float], list[float]] = {}
     lines: list[list[Char]] = []
@@ -161,29 +213,52 @@ def _words(chars: list[Char]) -> list[Word]:
             lines.append([])
         lines[-1].append(c)
         last_top = c[0]
-    groups: list[list[Char]] = []
+    groups: list[tuple[list[Char], bool]] = []  # characters, whether a space came before
     for line in lines:
+        mid = (min(c[0] for c in line) + max(c[1] for c in line)) / 2
+        xs = sorted(x for x, top, bottom in rulings if top <= mid <= bottom)
         cur: list[Char] = []
+        after_space = False
+        space_end: float | None = None  # right edge of a space just passed
         for c in sorted(line, key=lambda c: c[2]):
             if c[4].isspace():
                 spaces.setdefault((c[5], c[6]), []).append(c[3] - c[2])
                 if cur:
-                    groups.append(cur)
+                    groups.append((cur, after_space))
                     cur = []
+                space_end = c[3]
                 continue
-            if cur and (c[2] - cur[-1][3] > 1.5 or c[5] != cur[-1][5] or c[6] != cur[-1][6]):
-                groups.append(cur)
+            if cur and (c[2] - cur[-1][3] > 1.5 or c[5] != cur[-1][5] or c[6] != cur[-1][6]
+                        or _ruled_between(xs, cur[-1], c)):
+                groups.append((cur, after_space))
                 cur = []
+            if not cur:
+                after_space = space_end is not None and c[2] - space_end <= 0.5 * c[6]
+            space_end = None
             cur.append(c)
         if cur:
-            groups.append(cur)
+            groups.append((cur, after_space))
     space = {k: statistics.median(v) for k, v in spaces.items()}
-    return [
-        Word(min(c[2] for c in g), max(c[3] for c in g), min(c[0] for c in g),
-             max(c[1] for c in g), "".join(LIGATURES.get(c[4], c[4]) for c in g), g[0][6],
-             bool(BOLD_RE.search(g[0][5])), space.get((g[0][5], g[0][6]), 0.3 * g[0][6]))
-        for g in groups
-    ]
+    out: list[Word] = []
+    for g, after_space in groups:
+        soft = _soft_gap(g[0][6])
+        text, gaps = "", []
+        for i, c in enumerate(g):
+            if i and c[2] - g[i - 1][3] > soft:
+                gaps.append((len(text), g[i - 1][3], c[2]))
+            text += LIGATURES.get(c[4], c[4])
+        out.append(Word(min(c[2] for c in g), max(c[3] for c in g), min(c[0] for c in g),
+                        max(c[1] for c in g), text, g[0][6], bool(BOLD_RE.search(g[0][5])),
+                        space.get((g[0][5], g[0][6]), 0.3 * g[0][6]), tuple(gaps),
+                        after_space))
+    return out
+
+
+def _ruled_between(xs: list[float], a: Char, b: Char) -> bool:
+    """Is there a vertical ruling (sorted ``xs``) between the centres of chars a and b?"""
+    lo = (a[2] + a[3]) / 2
+    i = bisect.bisect_right(xs, lo)
+    return i < len(xs) and xs[i] < (b[2] + b[3]) / 2
 
 
 def _scan_page(page: Any) -> PageScan:
@@ -215,9 +290,9 @@ def _scan_page(page: Any) -> PageScan:
                     e = _edge(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
                     if max(e["width"], e["height"]) >= 1:
                         edges.append(e)
-    words = _words(chars)
-    tables: list[GridTable] = []
     v_edges = [e for e in edges if e["orientation"] == "v" and e["height"] > 5]
+    words = _words(chars, [(e["x0"], e["top"], e["bottom"]) for e in v_edges])
+    tables: list[GridTable] = []
     h_edges = [e for e in edges if e["orientation"] == "h" and e["width"] > 5]
     if len(v_edges) >= 2 and h_edges:
         v_top = min(e["top"] for e in v_edges)
@@ -524,6 +599,91 @@ def _chunks(words: Sequence[Word]) -> list[list[Word]]:
     return out
 
 
+def _gutters(atoms: Sequence[tuple[float, float]], min_width: float
+             ) -> list[tuple[float, float]]:
+    """Horizontal stretches no atom covers, at least ``min_width`` wide, left to right;
+    the first starts at -inf and the last ends at +inf."""
+    out: list[tuple[float, float]] = []
+    right = -math.inf
+    for x0, x1 in sorted(atoms):
+        if x0 - right >= min_width:
+            out.append((right, x0))
+        right = max(right, x1)
+    out.append((right, math.inf))
+    return out
+
+
+def _bound_in(gutter: tuple[float, float], start: float) -> float:
+    """A column bound in ``gutter`` just before the next column's text (which starts at the
+    gutter's end or at its header's ``start``, whichever is first), not mid-gutter: a
+    column of short values on this page would otherwise lend its neighbour half its width."""
+    right = max(min(gutter[1], start), gutter[0])
+    return right - min(1.5, (right - gutter[0]) / 2)
+
+
+def _split_block(block: list[Word], gutters: Sequence[tuple[float, float]],
+                 data: Sequence[tuple[float, float]], writes_spaces: bool
+                 ) -> list[list[Word]]:
+    """Split a header block where two header cells were printed closer than a word space
+    ("Date approved" + "Date data shared", 1.8pt apart): at a gap with no space character
+    in it (inside a word: the two texts ran together; or between words, where the producer
+    writes spaces between the words of a cell but none between cells), over a data gutter,
+    with data under the part on each side.
+
+    A gap at a word space never splits: a column mixing left-aligned text ("pending") with
+    right-aligned dates has a wide gutter of its own under its header. Among several gaps,
+    one inside a word first, then one the right part's lines all start at (cells are
+    left-aligned), then the leftmost.
+    """
+    atoms = [a for w in block for a in w.atoms()]
+    soft = [(a, b) for w in block for _, a, b in w.gaps]
+    lo, hi = min(a[0] for a in atoms), max(a[1] for a in atoms)
+    cuts: list[tuple[bool, bool, float, list[Word]]] = []
+    for f0, f1 in _gutters(atoms, 0.01)[1:-1]:  # stretches no header text covers
+        glued = any(a <= f0 + 0.01 and f1 - 0.01 <= b for a, b in soft)
+        starting = [w for w in block if abs(w.x0 - f1) < 0.01]
+        if not glued and not (writes_spaces and starting
+                              and not any(w.spaced for w in starting)):
+            continue
+        for g0, g1 in gutters:
+            c0, c1 = max(f0, g0), min(f1, g1)
+            if c0 > c1 or not (any(lo < d1 <= g0 + 0.01 for _, d1 in data)
+                               and any(g1 - 0.01 <= d0 < hi for d0, _ in data)):
+                continue
+            x = (c0 + c1) / 2
+            words = [p for w in block for p in _cut(w, [x])]
+            cuts.append((not glued, not _aligned([w for w in words if w.x0 > x]), x, words))
+    if not cuts:
+        return [block]
+    *_, x, words = min(cuts, key=lambda c: c[:3])
+    left = [w for w in words if w.x0 + w.x1 < 2 * x]
+    right = [w for w in words if w.x0 + w.x1 >= 2 * x]
+    return (_split_block(left, gutters, data, writes_spaces)
+            + _split_block(right, gutters, data, writes_spaces))
+
+
+def _aligned(words: Sequence[Word]) -> bool:
+    """Do the lines of these words all start at one x (a left-aligned cell)?"""
+    starts: dict[float, float] = {}
+    for w in words:
+        key = round(w.top)
+        starts[key] = min(starts.get(key, math.inf), w.x0)
+    return not starts or max(starts.values()) - min(starts.values()) <= 1.0
+
+
+def _cut(word: Word, bounds: Sequence[float]) -> list[Word]:
+    """The word split at a narrow gap (within 1pt) where a column bound runs through it."""
+    for b in bounds:
+        if not word.gaps or not word.x0 < b < word.x1:
+            continue
+        dist = [max(a - b, b - c, 0.0) for _, a, c in word.gaps]
+        i = min(range(len(dist)), key=dist.__getitem__)
+        if dist[i] <= 1.0:
+            left, right = word.split_at(i)
+            return _cut(left, bounds) + _cut(right, bounds)
+    return [word]
+
+
 # --- 4. stitching pages into tables -------------------------------------------------------------
 
 
@@ -588,7 +748,8 @@ class Builder:
             last = self.table.rows[-1]
             n = max(len(last.cells), len(cells))
             old, new = last.cells + [""] * (n - len(last.cells)), cells + [""] * (n - len(cells))
-            last.cells = [" ".join(f"{a} {b}".split()) for a, b in zip(old, new, strict=True)]
+            last.cells = [_join_lines(" ".join(a.split()), " ".join(b.split()))
+                          for a, b in zip(old, new, strict=True)]
             return
         if page != self.page:
             self.page, self.on_page = page, 0
@@ -736,43 +897,61 @@ class Stitcher:
         return out
 
     def _bounds(self, header: Band, rest: list[Band], expect: int | None) -> list[float]:
-        """Column boundaries: the empty vertical gutters among header and data words."""
+        """Column boundaries of an unruled table, from its header and data rows together.
+
+        Each header block (words closer than a column gap) heads a column, and a boundary
+        lies in a gutter the data leaves empty in every row (``_gutters``). Between two
+        header blocks it is the last gutter before the next block's start: data can sit
+        well right of its own header (right-aligned numbers under a wide header), and the
+        next column's text starts at its left edge. A gutter narrower than a word space
+        counts only where the next header starts (a right-aligned date printed 1.4pt
+        before the next cell's text). Header cells printed closer than a column gap merge
+        into one block; ``_split_block`` parts them again.
+        """
         gap = _block_gap(header.words)
-        words = header.words + [w for b in rest for w in b.words]
-        segs: list[list[float]] = []
-        for w in sorted(words, key=lambda w: w.x0):
-            if segs and w.x0 - segs[-1][1] < gap:
-                segs[-1][1] = max(segs[-1][1], w.x1)
-            else:
-                segs.append([w.x0, w.x1])
-        # Only segments holding a header word delimit columns; data poking out beside the
-        # table (or a stray overflowing word merging two) falls back to the header blocks.
-        hx = [((w.x0 + w.x1) / 2) for w in header.words]
-        n_head_blocks = len(_chunks(header.words))
-        with_header = [s for s in segs if any(s[0] <= x <= s[1] for x in hx)]
-        if len(with_header) < n_head_blocks:
-            blocks = _chunks(header.words)
-            starts = [min(w.x0 for w in b) for b in blocks]
-            bounds = [s - 1.0 for s in starts[1:]]
-        else:
-            # Cells are set left-aligned, so a column's text starts at its left edge while
-            # the column before may end anywhere short of it: put the boundary just before
-            # the next column's text, not mid-gutter (a short-valued column on this page
-            # would otherwise lend its neighbour half its width).
-            bounds = [b[0] - min(1.5, (b[0] - a[1]) / 2) for a, b in itertools.pairwise(segs)]
-            lo, hi = with_header[0][0], with_header[-1][1]
-            bounds = [b for b in bounds if lo < b < hi]
+        tol = 0.5
+        data = [a for b in rest for w in b.words for a in w.atoms()]
+        gutters = _gutters(data, _soft_gap(self.metrics.body_size))
+        wide = [g for g in gutters if g[1] - g[0] >= gap]
+        # Does this producer write space characters between words (not all do)?
+        spaced = any(w.spaced for b in [header, *rest] for w in b.words)
+        blocks = [p for b in _chunks(header.words)
+                  for p in _split_block(b, gutters, data, spaced)]
+        bounds: list[float] = []
+        for prev, nxt in itertools.pairwise(blocks):
+            start = min(w.x0 for w in nxt)
+            prev_start = min(w.x0 for w in prev)
+            fits = [g for g in gutters
+                    if g[0] < start + tol and g[1] > prev_start
+                    and (g[1] - g[0] >= gap or g[0] - tol <= start <= g[1] + tol)]
+            if not fits:  # text across the gutters (a note spanning the table)
+                bounds.append(start - 1.0)
+                continue
+            chosen = max(fits)
+            # Wide gutters between the previous header's end and the chosen one, with data
+            # on both sides: a column whose header cell is blank.
+            prev_end = max(w.x1 for w in prev)
+            bounds += [_bound_in(g, g[1]) for g in wide
+                       if g[0] >= prev_end and g[1] <= chosen[0]]
+            bounds.append(_bound_in(chosen, start))
+        ordered: list[float] = []
+        for b in bounds:  # never out of order, whatever a stray word did to the gutters
+            if not ordered or b > ordered[-1]:
+                ordered.append(b)
+        bounds = ordered
         if expect is not None and len(bounds) + 1 != expect:
             return []
         return bounds
 
     @staticmethod
     def _columns(words: Sequence[Word], bounds: list[float]) -> list[list[Word]]:
-        """Words by column: a word belongs where it starts (cells are left-aligned)."""
+        """Words by column: a word belongs where it starts (cells are left-aligned), after
+        splitting a word at a narrow gap where a bound runs through it."""
         cols: list[list[Word]] = [[] for _ in range(len(bounds) + 1)]
-        for w in words:
-            x = min(w.x0 + 1.0, (w.x0 + w.x1) / 2)
-            cols[sum(1 for b in bounds if x > b)].append(w)
+        for word in words:
+            for w in _cut(word, bounds) if word.gaps else (word,):
+                x = min(w.x0 + 1.0, (w.x0 + w.x1) / 2)
+                cols[bisect.bisect_left(bounds, x)].append(w)
         return cols
 
     @classmethod

@@ -9,6 +9,7 @@ starting mid-page) are checked against the writer, not against the reader.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from extract.model import ParsedRelease
 from extract.pdf import read_pdf
 from tests.fixtures.model import FixtureSection
 from tests.fixtures.pdfgen import realistic_sections, write_register_pdf
+from tests.fixtures.register_rows import build_register
 
 TITLE = "DfE external data shares: register of shares approved to end of September 2023"
 BIG = {"dsap": 120, "regular": 16, "npd_requests": 85, "home_office": 20, "police": 9,
@@ -294,3 +296,106 @@ def test_row_cut_inside_its_key_cell(tmp_path: Path, layout: str) -> None:
     assert [r.cells for r in table.rows] == rows
     assert [r.page for r in table.rows] == [report["rows"][("regular", i)][0]
                                             for i in range(len(rows))]
+
+
+# --- a workbook printed to PDF (the hazards LibreOffice's "Export as PDF" brings) ----------------
+# Date and count cells right-aligned, lines broken after hyphens, short columns auto-fitted and
+# a padding of 0.7pt: a right-aligned date ends 1.4pt before the next cell's text, closer than
+# a space, and header cells that fill their column run into the next header.
+
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+SHEET_ROWS = {"dsap": 40, "regular": 8, "npd_requests": 15, "home_office": 24, "police": 10,
+              "court_orders": 5}
+SPREADSHEET_PRINT = {"font_size": 5.5, "cell_padding": 0.7, "align_numbers": True,
+                     "hyphen_breaks": True, "autofit": True, "section_break": "page"}
+
+
+def printed_sections() -> list[FixtureSection]:
+    """The first rows of each section of the seeded September 2021 release, dates as a
+    DD/MM/YYYY date cell prints them."""
+    release = next(r for r in build_register(size="sample").releases
+                   if "September_2021" in r.file_name)
+    return [FixtureSection(s.key, s.title, list(s.headers),
+                           [[ISO_DATE.sub(lambda m: f"{m[3]}/{m[2]}/{m[1]}", c) for c in row]
+                            for row in s.rows[:SHEET_ROWS[s.key]]], list(s.notes))
+            for s in release.sections]
+
+
+@pytest.mark.parametrize("layout", ["ruled", "unruled"])
+def test_spreadsheet_printed_cells_that_nearly_touch(tmp_path: Path, layout: str) -> None:
+    """Every cell exact although neighbouring cells' texts are closer than a word space."""
+    sections = printed_sections()
+    path = tmp_path / f"printed_{layout}.pdf"
+    report: dict[str, Any] = {}
+    write_register_pdf(path, sections, title=TITLE, layout=layout, seed=7, report=report,
+                       **SPREADSHEET_PRINT)
+    # Guard: the hazards are really there, as pdfplumber's own word grouping shows.
+    with pdfplumber.open(path) as pdf:
+        words = {w["text"] for page in pdf.pages for w in page.extract_words(x_tolerance=1.5)}
+    assert len({w for w in words if re.match(r"\d\d/\d\d/\d{4}[A-Za-z]", w)}) >= 10
+    runs = {a.split()[-1] + b.split()[0] for s in sections
+            for a, b in zip(s.headers, s.headers[1:], strict=False)}
+    assert len(runs & words) >= 8, "header cells do not run together"
+    assert report["breaks"]["hyphen"] >= 3
+
+    parsed = read_pdf(path)
+    assert parsed.warnings == []
+    assert [(t.section, t.headers) for t in parsed.tables] == [
+        (s.key, s.headers) for s in sections]
+    for table, truth in zip(parsed.tables, sections, strict=True):
+        assert [r.cells for r in table.rows] == truth.rows, table.section
+
+
+HYPHENS = FixtureSection(
+    key="dsap",
+    title="DfE external third-party data shares (approved by DSAP from May 2018 to end of "
+          "September 2021)",
+    headers=["DSAP reference", "Organisation", "Description of project", "Data requested",
+             "Date approved"],
+    rows=[
+        ["DS00100", "Education Policy Institute", "Research into looked-after children's "
+         "attainment; results will be published in peer-reviewed journals - a public report "
+         "follows.", "Pupil-level data - KS2 - KS4 - summer-born indicator", "03/05/2018"],
+        ["DS00101", "University of Bristol", "A long-term study of post-16 pathways - phase 2 "
+         "- with re-use of the 2006-07 extract.", "Non-identifying, de-identified pupil-level "
+         "extract - no names", "23/05/2018"],
+        ["DS00102", "FFT Education Ltd", "School-level benchmarking - results shared with "
+         "multi-academy trusts - anonymised.", "KS4 results - school URN - "
+         "free-school-meals eligibility", "30/05/2018"],
+        ["DS00103", "Times Newspapers Limited", "An article on year-on-year exclusions - data "
+         "for 2016-17 and 2017-18 - no pupil-level detail.", "Aggregate - "
+         "local-authority-level tables", "14/06/2018"],
+    ],
+)
+
+
+@pytest.mark.parametrize("layout", ["ruled", "unruled"])
+def test_line_broken_after_a_hyphen_joins_without_a_space(tmp_path: Path, layout: str) -> None:
+    """"pupil-" / "level" reads "pupil-level"; a line ending in a free-standing dash keeps
+    its space ("KS2 -" / "KS4" reads "KS2 - KS4")."""
+    path = tmp_path / f"hyphens_{layout}.pdf"
+    report: dict[str, Any] = {}
+    write_register_pdf(path, [HYPHENS], title="SAMPLE register to end of September 2021",
+                       layout=layout, seed=4, report=report, hyphen_breaks=True,
+                       orientation="portrait", col_widths={"dsap": [1.2, 1.6, 2.2, 1.9, 1.2]})
+    assert report["breaks"]["hyphen"] >= 2 and report["breaks"]["dash"] >= 2
+    [table] = read_pdf(path).tables
+    assert table.headers == HYPHENS.headers
+    assert [r.cells for r in table.rows] == HYPHENS.rows
+
+
+def test_right_aligned_counts_beside_their_wrapped_header(tmp_path: Path) -> None:
+    """Unruled, counts right-aligned in columns whose header wraps over three lines: the
+    counts sit right of every header word, with the next column's header 1.4pt on."""
+    base = realistic_sections(51, {"home_office": 12})[0]
+    path = tmp_path / "counts.pdf"
+    write_register_pdf(path, [base], title=TITLE, layout="unruled", seed=6,
+                       align_numbers=True, cell_padding=0.7, col_widths={"home_office": [12, 1, 1]})
+    with pdfplumber.open(path) as pdf:
+        words = pdf.pages[0].extract_words(x_tolerance=1.5)
+    first = min((w for w in words if w["text"] == "individuals"), key=lambda w: w["x0"])
+    count = next(w for w in words if w["text"] == base.rows[0][1])
+    assert count["x0"] > first["x1"] + 3  # guard: the count is right of its header's text
+    [table] = read_pdf(path).tables
+    assert table.headers == base.headers
+    assert [r.cells for r in table.rows] == base.rows

@@ -21,9 +21,11 @@ cells print as DD/MM/YYYY); rows are identified by their reference, or by organi
 approval date where a section has no references. Each check reports the exact-cell ratio and
 lists every mismatch.
 
-Known PDF reader defects (``extract/pdf.py``, not this suite's to fix) are marked
-``xfail(strict=True)`` on exactly the checks they break, with the diagnosis in the reason; see
-``DEFECT_*`` below. LibreOffice tests are ``slow`` and skip where ``soffice`` is missing.
+These checks found three PDF reader defects, since fixed in ``extract/pdf.py``: text of
+neighbouring cells printed closer than a space read as one word (a right-aligned date 1.4pt
+before the next cell), lines broken after a hyphen joined with a space ('peer- reviewed'), and
+unruled column bounds that missed right-aligned numbers and header cells printed closer than a
+word gap. LibreOffice tests are ``slow`` and skip where ``soffice`` is missing.
 """
 
 from __future__ import annotations
@@ -89,45 +91,6 @@ EXTRA_VALUES = ["Approved subject to an annual audit", "", "Minimum cell size of
                 ""]
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-# --- known PDF reader defects (diagnosed with pdfplumber; see the module docstring) ------------
-
-DEFECT_GLUED = (
-    "extract/pdf.py: _words() joins characters less than 1.5 pt apart into one word without "
-    "regard to cell boundaries, and the word goes to the column holding its centre. "
-    "LibreOffice right-aligns date cells and its cell padding shrinks with fit-to-width, so "
-    "at 5.2-5.6 pt text (wide tables printed at ~65-70%) a date ends 1.36-1.40 pt before "
-    "the next, left-aligned cell's text (pdfplumber, grid p1 DS00100: '8' x1=689.55 | "
-    "ruling x=690.23 | 'A' x0=690.91). Grid: every dsap row reads 'Date data shared' "
-    "'19/07/2018Approved', 'Status' ''; every regular row 'Date agreed' '03/06/2014Live'; "
-    "text that fills its cell glues too: DS00280 'Frontier Economics' | 'LtdSchool "
-    "performance ...'. Renamed: the approval date glues to the next column's first word "
-    "('03/05/2018The' + 'long-term outcomes ...', or '25/05/2018Longitudinal ...' landing "
-    "in 'Project name'), 'Ref no' reads 'LtdDS00280' (DS00280 not found) and police dates "
-    "glue to 'Panel notes' (5 police rows not found). Fix: split words at vertical "
-    "rulings / column bounds (assign characters, not words, to cells)."
-)
-DEFECT_HYPHEN = (
-    " Also: LibreOffice breaks lines after a hyphen ('peer-' / 'reviewed', 'summer-' / "
-    "'born'); the reader joins a cell's lines with a space: 'peer- reviewed' (6 dsap cells "
-    "per variant). Fix: no space after a line-final hyphen that follows a letter or digit."
-)
-DEFECT_UNRULED = (
-    "extract/pdf.py unruled tables: column bounds come from gutters around the left-aligned "
-    "header words, which fit neither (1) right-aligned numbers: home_office p8 header "
-    "'Number of individuals requested' spans x=130.2-171.8 but its values ('62') sit at "
-    "x=181.6-190.4, past the bound, so 'matched' reads '62 19' and 'requested' '' in all "
-    "24 rows; nor (2) header cells closer than a word gap: 'approved' ends 1.8 pt before "
-    "the next header's 'Date' (police p9 x1=689.4 / x0=691.2; npd_requests p6 689.6 / "
-    "691.4), under the 2.4 pt block gap, so 'Date approved' merges with 'Date data shared' "
-    "(police) or 'Date first Extract sent / ...' (npd) into one column although the data "
-    "rows leave a 13 pt gutter there: police/npd tables get 6/8 columns instead of 7/9, "
-    "the release date is lost, no police row is found by (organisation, approval date). "
-    "Dates also glue to the status as in ruled tables (see the grid diagnosis). Fix: "
-    "bounds from the data rows' gutters as well as the header's, splitting a header block "
-    "that spans a data gutter."
-)
-
 
 @dataclass
 class Truth:
@@ -321,17 +284,9 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
     return out
 
 
-def _xfail(variant: str, reason: str) -> Any:
-    return pytest.param(variant, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.mark.slow
 @needs_soffice
-@pytest.mark.parametrize("variant", [
-    "grid",
-    _xfail("no_borders", DEFECT_UNRULED),
-    _xfail("renamed", DEFECT_GLUED),
-])
+@pytest.mark.parametrize("variant", list(VARIANTS))
 def test_pdf_every_row_found_once_per_section(variant: str,
                                               printed: dict[str, Printed]) -> None:
     p = printed[variant]
@@ -353,11 +308,7 @@ def test_pdf_every_row_found_once_per_section(variant: str,
 
 @pytest.mark.slow
 @needs_soffice
-@pytest.mark.parametrize("variant", [
-    _xfail("grid", DEFECT_GLUED + DEFECT_HYPHEN),
-    _xfail("no_borders", DEFECT_UNRULED + DEFECT_HYPHEN),
-    _xfail("renamed", DEFECT_GLUED + DEFECT_HYPHEN),
-])
+@pytest.mark.parametrize("variant", list(VARIANTS))
 def test_pdf_cells_exact(variant: str, printed: dict[str, Printed]) -> None:
     p = printed[variant]
     ratio, bad = exact_ratio(p.truths, p.stored)

@@ -27,7 +27,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from extract.db import db_path
+from extract.db import DatabaseError, db_path
 from extract.ingest import FileResult, ingest
 
 SUBCOMMANDS = ("ingest", "changes", "fetch")
@@ -60,6 +60,9 @@ def _summary(results: list[FileResult]) -> None:
             continue
         if r.status == "unchanged":
             print(f"{r.path.name}: unchanged (already ingested)")
+            continue
+        if r.status == "duplicate":
+            print(f"{r.path.name}: skipped, {r.reason}")
             continue
         rows = ", ".join(f"{k} {v}" for k, v in sorted(r.rows_by_section.items())) or "no rows"
         print(f"{r.path.name}: {r.status}; rows per section: {rows}")
@@ -123,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_fetch(args)
         _parser().print_help()
         return 2
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; database left as it was", file=sys.stderr)
         return 130

@@ -52,24 +52,62 @@ def connect_readonly(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBP
     return duckdb.connect(str(path), read_only=True, config=dict(_READ_CONFIG))
 
 
+class DatabaseError(RuntimeError):
+    """The database file cannot be used; ``str(exc)`` is ``"<path>: <reason>"`` for users."""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """The folders ``mkdir(parents=True)`` would create, deepest first."""
+    out: list[Path] = []
+    while not folder.exists() and folder != folder.parent:
+        out.append(folder)
+        folder = folder.parent
+    return out
+
+
 @contextlib.contextmanager
 def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a read-write connection to a private copy; publish it atomically on success."""
+    """Yield a read-write connection to a private copy; publish it atomically on success.
+
+    Problems with the database file itself raise :class:`DatabaseError` naming it; folders
+    made for a new database are removed again if nothing was published.
+    """
     path = db_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    created = _missing_dirs(path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A short fixed prefix: a long database name must not make the temp name too long.
+        fd, tmp_name = tempfile.mkstemp(prefix=".npd-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        _remove_empty(created)
+        raise DatabaseError(f"{path}: cannot write a database here "
+                            f"({exc.strerror or _first_line(exc)})") from exc
     tmp = Path(tmp_name)
     tmp.unlink()  # DuckDB must create the file itself
     con: duckdb.DuckDBPyConnection | None = None
+    published = False
     try:
-        if path.exists():
-            shutil.copyfile(path, tmp)
-            con = duckdb.connect(str(tmp))
-        else:
-            config = {"storage_compatibility_version": STORAGE_VERSION}
-            con = duckdb.connect(str(tmp), config=config)
-        schema.create(con)
+        try:
+            if path.exists():
+                shutil.copyfile(path, tmp)
+                con = duckdb.connect(str(tmp))
+            else:
+                config = {"storage_compatibility_version": STORAGE_VERSION}
+                con = duckdb.connect(str(tmp), config=config)
+            schema.create(con)
+        except duckdb.Error as exc:  # name the user's file, not our private copy
+            reason = _first_line(exc).replace(str(tmp), str(path))
+            raise DatabaseError(f"{path}: not a usable DuckDB database ({reason})") from exc
+        except OSError as exc:
+            raise DatabaseError(f"{path}: cannot read the database "
+                                f"({exc.strerror or _first_line(exc)})") from exc
+        except RuntimeError as exc:  # schema version mismatch
+            raise DatabaseError(f"{path}: {exc}") from exc
         try:
             yield con
         except Discard:
@@ -78,8 +116,17 @@ def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDB
         con.close()
         con = None
         os.replace(tmp, path)
+        published = True
     finally:
         if con is not None:
             con.close()
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)
+        if not published:
+            _remove_empty(created)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()

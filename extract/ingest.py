@@ -31,7 +31,7 @@ PageCallback = Callable[[int, int], None]  # (pages done, pages total)
 @dataclass
 class FileResult:
     path: Path
-    status: str  # ingested | replaced | unchanged | failed
+    status: str  # ingested | replaced | unchanged | duplicate | failed
     reason: str = ""
     rows_by_section: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
@@ -42,7 +42,11 @@ def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files named directly, plus supported files found (recursively) in named folders."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except OSError:  # e.g. a name too long for the file system: reported per file
+            is_dir = False
+        if is_dir:
             out.extend(
                 sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
                        and not f.name.startswith("."))
@@ -138,6 +142,22 @@ def _display_path(path: Path) -> str:
         return str(resolved)
 
 
+def _overlap_warnings(con: duckdb.DuckDBPyConnection, path: Path,
+                      old: tuple[object, ...] | None) -> list[str]:
+    """Say when a file replaced one read from elsewhere, or covers another file's period:
+    both are legitimate, but a journalist counting across releases needs to know."""
+    out: list[str] = []
+    if old and old[1] and old[1] != _display_path(path):
+        out.append(f"replaced the release of the same name read earlier from {old[1]}")
+    rows = con.execute(
+        """SELECT o.source_file, o.period_label FROM releases n JOIN releases o
+               ON o.period_end = n.period_end AND o.release_id <> n.release_id
+           WHERE n.source_file = ? ORDER BY o.source_file""", [path.name]).fetchall()
+    out += [f"covers the same period ({label}) as {name}; both are kept and counted"
+            for name, label in rows]
+    return out
+
+
 def order_releases(con: duckdb.DuckDBPyConnection) -> None:
     """Number releases in publication order: by the period covered, then by file name."""
     con.execute(
@@ -167,6 +187,7 @@ def ingest(
     """Ingest files and folders into ``db``; returns one result per file, in order."""
     files = expand(paths)
     results: list[FileResult] = []
+    loaded_here: dict[str, Path] = {}
     with writable(db) as con:
         changed = force_derive
         for path in files:
@@ -175,17 +196,33 @@ def ingest(
             try:
                 if not path.is_file():
                     raise IngestError("no such file")
+                earlier = loaded_here.get(path.name)
+                if earlier is not None and earlier.resolve() != path.resolve():
+                    raise IngestError(
+                        f"another file named {path.name} was loaded from {earlier.parent} in "
+                        "this call; releases are keyed by file name, so rename one")
+                loaded_here[path.name] = path
                 sha = sha256_of(path)
-                old = con.execute("SELECT sha256 FROM releases WHERE source_file = ?",
+                old = con.execute("SELECT sha256, source_path FROM releases WHERE source_file = ?",
                                   [path.name]).fetchone()
                 if old and old[0] == sha:
                     res.status = "unchanged"
+                    continue
+                twin = con.execute(
+                    "SELECT source_file FROM releases WHERE sha256 = ? AND source_file <> ?",
+                    [sha, path.name]).fetchone()
+                if twin:
+                    res.status, res.reason = "duplicate", (
+                        f"same content as {twin[0]}, already loaded; not counted twice")
                     continue
                 parsed = read_release(path, on_file(path) if on_file else None)
                 parsed.source_file = path.name
                 norm = normalise(parsed)
             except IngestError as exc:
                 res.reason = str(exc)
+                continue
+            except OSError as exc:
+                res.reason = f"cannot read the file ({exc.strerror or exc})".lower()
                 continue
             except Exception as exc:  # a reader bug must not become a traceback for users
                 res.reason = f"could not be read ({type(exc).__name__}: {exc})"
@@ -201,7 +238,7 @@ def ingest(
             res.status = "replaced" if old else "ingested"
             res.rows_by_section = norm.rows_by_section()
             res.unmapped = sorted({f"{u['section']}: {u['header']}" for u in norm.unmapped})
-            res.warnings = norm.warnings
+            res.warnings = norm.warnings + _overlap_warnings(con, path, old)
             changed = True
         if not changed:
             raise Discard

@@ -109,6 +109,8 @@ def normalise(parsed: ParsedRelease) -> Normalised:
             )
             _shares(table, names, hmap.fields, {i for i, _ in hmap.unmapped}, out)
     if not out.shares and not out.counts:
+        if any(t.section != "legend" and t.headers for t in parsed.tables):
+            raise IngestError("a register table header was found but the table has no rows")
         raise IngestError("no register table found (no header row naming organisations, "
                           "projects or purposes)")
     return out

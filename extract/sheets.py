@@ -142,8 +142,12 @@ def _workbook_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             members = set(zf.namelist())
+            manifest = (zf.read("META-INF/manifest.xml")[:1_000_000]
+                        if "META-INF/manifest.xml" in members else b"")
     except (zipfile.BadZipFile, OSError) as exc:
         raise IngestError(f"not a spreadsheet: damaged zip archive ({_short(exc)})") from exc
+    if b"encryption-data" in manifest:  # an ODS saved with a password encrypts its parts
+        raise IngestError("the workbook is password-protected; save it without a password")
     if "xl/workbook.xml" in members or "xl/workbook.bin" in members:
         return "xlsx"
     if "content.xml" in members:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from extract.db import DatabaseError
 from extract.ingest import ingest
 from tests.fixtures.model import FixtureSection
 from tests.fixtures.sheetgen import write_register_sheet
@@ -76,3 +79,93 @@ def test_a_bad_file_in_a_folder_does_not_stop_the_good_ones(tmp_path: Path) -> N
     assert results["broken.xlsx"].status == "failed" and results["broken.xlsx"].reason
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT source_file FROM releases").fetchall() == [("good.csv",)]
+
+
+def test_same_content_under_another_name_is_not_counted_twice(tmp_path: Path) -> None:
+    _write(tmp_path / "shares-june-2019.csv", ROWS)
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "register (1).csv").write_bytes(
+        (tmp_path / "shares-june-2019.csv").read_bytes())
+    db = tmp_path / "npd.duckdb"
+    first, copy = ingest([tmp_path / "shares-june-2019.csv", tmp_path / "copy"], db)
+    assert first.status == "ingested"
+    assert copy.status == "duplicate"
+    assert copy.reason == "same content as shares-june-2019.csv, already loaded; not counted twice"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM shares").fetchone() == (3,)
+
+
+def test_two_files_of_one_name_in_one_call_are_refused_not_silently_replaced(
+        tmp_path: Path) -> None:
+    for folder, rows in (("a", ROWS), ("b", ROWS[:1])):
+        (tmp_path / folder).mkdir()
+        _write(tmp_path / folder / "register.csv", rows)
+    db = tmp_path / "npd.duckdb"
+    first, second = ingest([tmp_path / "a", tmp_path / "b"], db)
+    assert first.status == "ingested"
+    assert second.status == "failed"
+    assert second.reason.startswith(f"another file named register.csv was loaded from {tmp_path}")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM shares").fetchone() == (3,)
+
+
+def test_a_second_file_for_the_same_period_is_kept_with_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path / "shares-june-2019.csv", ROWS)
+    _write(tmp_path / "shares-june-2019-corrected.csv", ROWS[:2])
+    db = tmp_path / "npd.duckdb"
+    first, second = ingest([tmp_path / "shares-june-2019.csv",
+                            tmp_path / "shares-june-2019-corrected.csv"], db)
+    assert (first.status, first.warnings) == ("ingested", [])
+    assert second.status == "ingested"
+    assert second.warnings == [
+        "covers the same period (June 2019) as shares-june-2019.csv; both are kept and counted"]
+
+
+def test_an_unreadable_name_fails_alone(tmp_path: Path) -> None:
+    _write(tmp_path / "good.csv", ROWS)
+    too_long = tmp_path / ("y" * 300 + ".csv")
+    db = tmp_path / "npd.duckdb"
+    good, bad = ingest([tmp_path / "good.csv", too_long], db)
+    assert good.status == "ingested"
+    assert (bad.status, bad.reason) == ("failed", "cannot read the file (file name too long)")
+
+
+def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path: Path) -> None:
+    _write(tmp_path / "good.csv", ROWS)
+    not_db = tmp_path / "register.pdf"
+    not_db.write_bytes(b"%PDF-1.7 this is a release, not a database")
+    with pytest.raises(DatabaseError) as err:
+        ingest([tmp_path / "good.csv"], not_db)
+    assert str(err.value).startswith(f"{not_db}: not a usable DuckDB database")
+    assert ".tmp" not in str(err.value)
+    assert not_db.read_bytes() == b"%PDF-1.7 this is a release, not a database"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.csv", "register.pdf"]
+
+
+def test_folders_made_for_a_new_database_are_removed_when_nothing_loads(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    [result] = ingest([tmp_path / "empty.csv"], tmp_path / "new" / "sub" / "npd.duckdb")
+    assert result.status == "failed"
+    assert not (tmp_path / "new").exists()
+
+
+def test_password_protected_ods_and_header_only_csv_get_their_real_reason(
+        tmp_path: Path) -> None:
+    # LibreOffice encrypts every part of a password-protected ODS and says so in its manifest.
+    ods = tmp_path / "protected.ods"
+    with zipfile.ZipFile(ods, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", b"\x8f\x13 encrypted bytes")
+        zf.writestr("META-INF/manifest.xml", (
+            '<manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+            '<manifest:encryption-data manifest:checksum-type="SHA1/1K"/>'
+            '</manifest:file-entry></manifest:manifest>'))
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(",".join(HEADERS) + "\n", encoding="utf-8")
+    results = ingest([ods, header_only], tmp_path / "npd.duckdb")
+    assert [(r.status, r.reason) for r in results] == [
+        ("failed", "the workbook is password-protected; save it without a password"),
+        ("failed", "a register table header was found but the table has no rows"),
+    ]

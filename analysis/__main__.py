@@ -18,6 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXPORT_TYPES = (".csv", ".xlsx", ".parquet")
+EXPORT_DESCRIPTION = (
+    "Commercial re-use of identifying pupil-level data: per release, the commercial "
+    "recipients of identifying pupil-level shares (summary, by_organisation) and every "
+    "register row behind each count (rows, linked by count_id), with release, reference, "
+    "page or sheet and row")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,24 +41,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _classify(names: list[str]) -> int:
+    """CSV on stdout, neutralised like every other CSV we write: the output is often
+    redirected to a file and opened in a spreadsheet, and names may be pasted from anywhere."""
     from analysis.classify import classify_recipient
+    from analysis.export import neutralise_cell
 
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["name", "sector", "reason", "confidence"])
     for name in names:
         c = classify_recipient(name)
-        out.writerow([name, c.sector, c.reason, f"{c.confidence:.2f}"])
+        out.writerow([neutralise_cell(v) for v in (name, c.sector, c.reason,
+                                                    f"{c.confidence:.2f}")])
     return 0
 
 
 def _evaluate(path: Path | None) -> int:
     from analysis.evaluate import LABELLED, evaluate, load_labelled, report
+    from extract.model import IngestError
 
     src = path or LABELLED
     try:
         labelled = load_labelled(src)
-    except (OSError, KeyError) as exc:
-        print(f"error: {src}: cannot read a name,sector CSV ({exc})", file=sys.stderr)
+    except IngestError as exc:
+        print(f"error: {src}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {src}: cannot read ({exc.strerror or exc})", file=sys.stderr)
         return 1
     print(report(evaluate(labelled)))
     return 0
@@ -63,8 +76,12 @@ def _export(db: str | None, out: Path) -> int:
     import duckdb
 
     from analysis.export import (
+        ABOUT_SHEET,
+        SAMPLE_NOTICE,
+        about_sheet,
         commercial_reuse,
         commercial_reuse_flat,
+        sample_releases,
         to_csv_bytes,
         to_parquet_bytes,
         to_xlsx_bytes,
@@ -87,6 +104,9 @@ def _export(db: str | None, out: Path) -> int:
         return 1
     try:
         tables = commercial_reuse(con)
+        releases = list(tables["summary"]["release_file"])
+        samples = sample_releases(con, releases)
+        about = about_sheet(con, EXPORT_DESCRIPTION, release_files=releases)
     except duckdb.Error as exc:
         print(f"error: {db_path(db)}: no analysis views; re-ingest with this version "
               f"({str(exc).splitlines()[0]})", file=sys.stderr)
@@ -94,7 +114,7 @@ def _export(db: str | None, out: Path) -> int:
     finally:
         con.close()
     if suffix == ".xlsx":
-        data = to_xlsx_bytes(tables)
+        data = to_xlsx_bytes({ABOUT_SHEET: about, **tables})
     elif suffix == ".csv":
         data = to_csv_bytes(commercial_reuse_flat(tables))
     else:
@@ -107,6 +127,9 @@ def _export(db: str | None, out: Path) -> int:
     n = len(tables["rows"])
     print(f"wrote {out}: {len(tables['by_organisation'])} counts backed by {n} register rows",
           file=sys.stderr)
+    if samples:
+        print(f"note: {SAMPLE_NOTICE} ({len(samples)} of {len(releases)} releases); "
+              "marked in the is_sample column", file=sys.stderr)
     return 0
 
 

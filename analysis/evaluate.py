@@ -12,6 +12,7 @@ from pathlib import Path
 
 from analysis.classify import Classification, classify_recipient
 from analysis.reference import SECTORS
+from extract.model import IngestError
 
 LABELLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled_organisations.csv"
 
@@ -39,8 +40,39 @@ class Evaluation:
 
 
 def load_labelled(path: Path = LABELLED) -> list[tuple[str, str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [(r["name"], r["sector"]) for r in csv.DictReader(fh)]
+    """(name, sector) pairs of a labelled CSV with ``name`` and ``sector`` columns.
+
+    Raises :class:`IngestError` for anything else (an HTML page, other columns, an unknown
+    sector, no rows): scoring such a file would print a meaningless "0 of 0 correct".
+    """
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            missing = [c for c in ("name", "sector") if c not in header]
+            if missing:
+                got = ", ".join(h[:20] for h in header[:4]) or "nothing"
+                raise IngestError(f"not a labelled CSV: missing column(s) "
+                                  f"{', '.join(missing)} (header reads {got})")
+            reader.fieldnames = header
+            out: list[tuple[str, str]] = []
+            for row in reader:
+                name, sector = (row.get("name") or "").strip(), (row.get("sector") or "").strip()
+                if not name and not sector:
+                    continue
+                if sector not in SECTORS:
+                    raise IngestError(f"line {reader.line_num}: unknown sector {sector[:40]!r}; "
+                                      f"expected one of {', '.join(SECTORS)}")
+                if not name:
+                    raise IngestError(f"line {reader.line_num}: blank name")
+                out.append((name, sector))
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"not a UTF-8 text file (byte {exc.start})") from exc
+    except csv.Error as exc:
+        raise IngestError(f"not a readable CSV ({exc})") from exc
+    if not out:
+        raise IngestError("no labelled names (expected name,sector rows)")
+    return out
 
 
 def evaluate(labelled: list[tuple[str, str]]) -> Evaluation:

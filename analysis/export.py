@@ -7,24 +7,36 @@ Spreadsheet safety: a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab
 return would be run as a formula by Excel or LibreOffice ("CSV injection"), and register text
 is written by third parties. :func:`neutralise` prefixes such cells with ``'`` in CSV and XLSX
 output; Parquet keeps the values as they are (it is not opened by spreadsheets).
+
+Sample data: the bundled releases are reconstructions, not DfE publications
+(``releases.is_sample``). A file built from them must say so wherever it travels, so exports
+carry an ``is_sample`` column (:func:`mark_sample`) and XLSX workbooks start with an
+"About this file" sheet (:func:`about_sheet`) saying what the file holds, from which database
+and when.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+from collections.abc import Iterable
 
 import duckdb
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+SAMPLE_NOTICE = "Sample data: reconstructed releases, not DfE publications"
+ABOUT_SHEET = "About this file"
 
 
-def _cell(value: object) -> object:
+def neutralise_cell(value: object) -> object:
+    """One value made safe for a spreadsheet: text starting like a formula gets a ``'``."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
 
 
 def _flatten(value: object) -> object:
@@ -55,8 +67,8 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     """A flattened copy whose text cells cannot run as spreadsheet formulas; headers too."""
     out = flatten(df)
     for col in _text_columns(out):
-        out[col] = out[col].map(_cell)
-    out.columns = [_cell(str(c)) for c in out.columns]
+        out[col] = out[col].map(neutralise_cell)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
     return out
 
 
@@ -102,6 +114,69 @@ def to_parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def _releases(con: duckdb.DuckDBPyConnection,
+              release_files: Iterable[str] | None = None) -> list[tuple[str, bool]]:
+    """(file, is_sample) of every release, or of those named, in release order."""
+    got = con.execute("SELECT source_file, is_sample FROM releases "
+                      "ORDER BY release_order NULLS LAST, release_id").fetchall()
+    wanted = None if release_files is None else set(release_files)
+    return [(f, bool(s)) for f, s in got if wanted is None or f in wanted]
+
+
+def sample_releases(con: duckdb.DuckDBPyConnection,
+                    release_files: Iterable[str] | None = None) -> list[str]:
+    """Files of the sample (reconstructed) releases, among ``release_files`` if given."""
+    return [f for f, sample in _releases(con, release_files) if sample]
+
+
+def _insert_sample(df: pd.DataFrame, flags: dict[str, bool],
+                   release_col: str) -> pd.DataFrame:
+    out = df.copy()
+    out.insert(out.columns.get_loc(release_col) + 1, "is_sample",
+               out[release_col].map(lambda f: flags.get(f, False)).astype(bool))
+    return out
+
+
+def mark_sample(con: duckdb.DuckDBPyConnection, df: pd.DataFrame,
+                release_col: str = "release_file") -> pd.DataFrame:
+    """``df`` with an ``is_sample`` column after ``release_col`` when any of its releases is a
+    sample; otherwise ``df`` unchanged (real data needs no label). A copy, never in place."""
+    if release_col not in df.columns or "is_sample" in df.columns:
+        return df
+    flags = dict(_releases(con))
+    if not any(flags.get(f, False) for f in df[release_col].dropna().unique()):
+        return df
+    return _insert_sample(df, flags, release_col)
+
+
+def about_sheet(con: duckdb.DuckDBPyConnection, description: str, filters: str | None = None,
+                release_files: Iterable[str] | None = None) -> pd.DataFrame:
+    """The "About this file" sheet (columns ``item``, ``value``): what the file holds, the
+    filters applied, the releases, database and time it was built from, and - first, when
+    any of those releases is a sample - :data:`SAMPLE_NOTICE`.
+
+    ``release_files`` limits the releases named (default: every release in the database).
+    """
+    releases = _releases(con, release_files)
+    samples = [f for f, sample in releases if sample]
+    path = con.execute("SELECT path FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchone()
+    rows: list[tuple[str, str]] = []
+    if samples:
+        rows.append(("Sample data", f"{SAMPLE_NOTICE} ({len(samples)} of {len(releases)} "
+                                    "releases; see the is_sample column)"))
+    rows += [
+        ("Contents", description),
+        ("Filters", filters or "none: every row"),
+        ("Releases", "; ".join(f + (" (sample)" if s else "") for f, s in releases) or "none"),
+        ("Database", str(path[0]) if path and path[0] else "(in memory)"),
+        ("Generated", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Spreadsheet safety", "text beginning with = + - @, a tab or a carriage return is "
+                               "prefixed with ' so it is never run as a formula"),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
 def commercial_reuse(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """Commercial re-use of identifying pupil-level data, three tables that reference each other.
 
@@ -109,6 +184,8 @@ def commercial_reuse(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
       shares, against all shares in the release;
     * ``by_organisation`` - per release and organisation, with a ``count_id``;
     * ``rows`` - every register row behind those counts, carrying the same ``count_id``.
+
+    When any release in the summary is a sample, every table gets an ``is_sample`` column.
     """
     by_org = con.execute(
         """SELECT 'R' || release_order || '-' || row_number() OVER (
@@ -142,6 +219,11 @@ def commercial_reuse(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     ).df()
     rows = keys.merge(rows, on=["release_id", "organisation_id"], how="right")
     rows = rows[["count_id", *[c for c in rows.columns if c not in ("count_id", "release_id")]]]
+    flags = dict(_releases(con))
+    if any(flags.get(f, False) for f in summary["release_file"]):
+        # the column goes in every table, even one whose rows are all from real releases
+        summary, by_org, rows = (_insert_sample(t, flags, "release_file")
+                                 for t in (summary, by_org, rows))
     return {"summary": summary, "by_organisation": by_org, "rows": rows}
 
 

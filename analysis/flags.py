@@ -13,7 +13,8 @@ Flags:
   2 or 4 release, or a classification such as "personal level data of sensitivity level B"
   (but not "de-identified personal level data ...").
 * ``pupil_level`` - individual/pupil/record-level rather than aggregated; implied by any
-  identifying or per-pupil item.
+  identifying or per-pupil item, except that a postcode or date of birth in data DfE
+  describes as aggregate ("aggregate tables of home postcode ...", Tier 3) is a breakdown.
 * ``sensitive_category`` - one row per category (sen, fsm_disadvantage, cin_cla, exclusions,
   absence, ap_reasons, ethnicity, language).
 * ``high_reidentification_risk`` - items DfE codes 4 (postcode, date of birth) or a code 4
@@ -400,12 +401,23 @@ def assess_share(
     individual = [h for sc in scans for kind, h in sc.level if kind == "individual"]
     aggregate = [h for sc in scans for kind, h in sc.level if kind == "aggregate"]
     aggregate += [h for ts, h in tiers if ts == {3}]
-    per_pupil = [h for risk, h in items if risk <= 4]
+    # Where DfE describes the data (data_shared, classification) as aggregate - "Aggregate
+    # tables of home postcode ... by local authority", Tier 3 - a postcode or date of birth is
+    # a breakdown, not a per-pupil item; only an identifier still makes it pupil level.
+    # Aggregate wording in purpose/project ("to produce aggregate statistics") does not count.
+    described_aggregate = [h for sc in cls_scans for kind, h in sc.level
+                           if kind == "aggregate"]
+    described_aggregate += [h for ts, h in tiers if ts == {3}]
+    max_risk = 2 if described_aggregate else 4
+    per_pupil = [h for risk, h in items if risk <= max_risk]
     pupil = individual + [h for ts, h in tiers if ts & {1, 2, 4}] + per_pupil
     if pupil:
         flags.append(Flag("pupil_level", "true", _join(pupil)))
     elif aggregate:
-        notes.append(Flag("pupil_level", "aggregate", "not pupil level: " + _join(aggregate)))
+        broken_down = [h for risk, h in items if 2 < risk <= 4]
+        also = f"; items in aggregate form: {_join(broken_down)}" if broken_down else ""
+        notes.append(Flag("pupil_level", "aggregate",
+                          "not pupil level: " + _join(aggregate) + also))
 
     by_cat: dict[str, list[_Hit]] = {}
     for sc in scans:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis import Classification, classify_recipient
+from analysis.__main__ import main
 from analysis.evaluate import LABELLED, evaluate, load_labelled
 from analysis.reference import SECTORS, load_aliases, load_lists, load_overrides
 
@@ -113,6 +114,19 @@ def test_cli_classify_prints_csv_in_order() -> None:
     assert float(rows[1][3]) == pytest.approx(0.97)
 
 
+def test_cli_classify_neutralises_formula_names(capsys: pytest.CaptureFixture[str]) -> None:
+    """Names echoed into CSV are made safe like every other CSV output (' prefix)."""
+    names = ["=cmd|' /C calc'!A0", "+44 Research Ltd", "-1 Analytics Ltd", "@SUM(A1)",
+             "\tTab Ltd", "Acme = Widgets Ltd"]
+    assert main(["classify", *names]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert [r[0] for r in rows[1:]] == ["'=cmd|' /C calc'!A0", "'+44 Research Ltd",
+                                        "'-1 Analytics Ltd", "'@SUM(A1)", "'\tTab Ltd",
+                                        "Acme = Widgets Ltd"]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for r in rows for cell in r)
+    assert [r[1] for r in rows[1:3]] == ["unknown", "commercial"]  # classified as written
+
+
 def test_cli_evaluate_prints_precision_and_recall() -> None:
     out = subprocess.run([sys.executable, "-m", "analysis", "evaluate"], capture_output=True,
                          text=True, cwd=REPO, check=True).stdout
@@ -130,6 +144,41 @@ def test_cli_evaluate_bad_file_is_one_line(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 1
     assert res.stderr.startswith(f"error: {bad}:") and len(res.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("<!DOCTYPE html>\n<html><head><title>Labels</title></head>\n<body>x</body></html>\n",
+         "not a labelled CSV: missing column(s) name, sector"),
+        ("organisation,type\nAcme Ltd,commercial\n",
+         "not a labelled CSV: missing column(s) name, sector"),
+        ("name,sector\n", "no labelled names"),
+        ("name,sector\nAcme Ltd,commercial\nBeta Ltd,business\n",
+         "line 3: unknown sector 'business'"),
+    ],
+)
+def test_cli_evaluate_rejects_files_that_are_not_labelled_csv(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, reason: str) -> None:
+    """Not "0 of 0 correct: accuracy 0.0%" with exit 0: one error line, exit 1."""
+    bad = tmp_path / "labels.csv"
+    bad.write_text(content, encoding="utf-8")
+    assert main(["evaluate", "--labelled", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"error: {bad}: {reason}")
+    assert len(captured.err.splitlines()) == 1
+
+
+def test_cli_evaluate_reads_a_small_labelled_file(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "labels.csv"
+    good.write_text("\ufeffname,sector\nKent County Council,local_authority\n"
+                    "Times Newspapers Ltd,commercial\n", encoding="utf-8")
+    assert main(["evaluate", "--labelled", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 of 2 correct: accuracy 50.0%")
+    assert "'Times Newspapers Ltd': commercial -> press" in out
 
 
 def test_labelled_file_is_well_formed() -> None:

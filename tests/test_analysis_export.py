@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +16,12 @@ import pytest
 
 from analysis.__main__ import main
 from analysis.export import (
+    ABOUT_SHEET,
+    SAMPLE_NOTICE,
+    about_sheet,
     commercial_reuse,
     commercial_reuse_flat,
+    mark_sample,
     neutralise,
     to_csv_bytes,
     to_xlsx_bytes,
@@ -44,6 +50,17 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         order_releases(con)
         rebuild(con)
     return path
+
+
+def _copy_with_samples(db: Path, tmp_path: Path, sample_files: set[str]) -> Path:
+    """A copy of the test database in which only ``sample_files`` are sample releases."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db, copy)
+    with writable(copy) as con:
+        for (name,) in con.execute("SELECT source_file FROM releases").fetchall():
+            con.execute("UPDATE releases SET is_sample = ? WHERE source_file = ?",
+                        [name in sample_files, name])
+    return copy
 
 
 def test_neutralise_prefixes_formula_cells_only() -> None:
@@ -115,9 +132,12 @@ def test_cli_export_writes_each_format(db: Path, tmp_path: Path, suffix: str,
     out = tmp_path / f"reuse{suffix}"
     code, err = _run(capsys, "export", "--db", str(db), "--out", str(out))
     assert code == 0, err
-    assert err.strip() == f"wrote {out}: 5 counts backed by 5 register rows"
+    assert err.splitlines() == [f"wrote {out}: 5 counts backed by 5 register rows",
+                                f"note: {SAMPLE_NOTICE} (3 of 3 releases); marked in the "
+                                "is_sample column"]
     if suffix == ".csv":
         rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+        assert {r["is_sample"] for r in rows} == {"True"}
         written = {r["organisation_as_written"] for r in rows}
         assert "FFT Education Ltd" in written and "'" + INJECTION in written
         assert "'=HYPERLINK Ltd" in {r["organisation"] for r in rows}
@@ -126,7 +146,20 @@ def test_cli_export_writes_each_format(db: Path, tmp_path: Path, suffix: str,
                 "count_id", "shares_in_count"} <= set(rows[0])
     elif suffix == ".xlsx":
         wb = openpyxl.load_workbook(out)
-        assert wb.sheetnames == ["summary", "by_organisation", "rows"]
+        assert wb.sheetnames == [ABOUT_SHEET, "summary", "by_organisation", "rows"]
+        about = {r[0]: r[1] for r in wb[ABOUT_SHEET].iter_rows(min_row=2, values_only=True)}
+        assert next(iter(about)) == "Sample data"
+        assert about["Sample data"].startswith(SAMPLE_NOTICE)
+        assert about["Contents"].startswith("Commercial re-use of identifying pupil-level")
+        assert about["Database"] == str(db)
+        assert about["Generated"][:10] in {
+            (dt.datetime.now(dt.UTC) - dt.timedelta(days=d)).strftime("%Y-%m-%d")
+            for d in (0, 1)}
+        for sheet in ("summary", "by_organisation", "rows"):
+            header = [c.value for c in wb[sheet][1]]
+            col = header.index("is_sample")
+            assert header[col - 1] == "release_file"
+            assert {r[col] for r in wb[sheet].iter_rows(min_row=2, values_only=True)} == {True}
         values = [c.value for ws in wb for row in ws.iter_rows() for c in row]
         assert "'" + INJECTION in values and "'+44 linkage @home" in values
         assert not any(isinstance(v, str) and v.startswith("=") for v in values)
@@ -135,6 +168,67 @@ def test_cli_export_writes_each_format(db: Path, tmp_path: Path, suffix: str,
         # Parquet keeps values as written
         assert INJECTION in set(df["organisation_as_written"])
         assert len(df) == 5
+        assert df["is_sample"].dtype == bool and df["is_sample"].all()
+
+
+def test_real_releases_carry_no_sample_label(db: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    real = _copy_with_samples(db, tmp_path, set())
+    out = tmp_path / "reuse.xlsx"
+    code, err = _run(capsys, "export", "--db", str(real), "--out", str(out))
+    assert code == 0
+    assert err.splitlines() == [f"wrote {out}: 5 counts backed by 5 register rows"]
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == [ABOUT_SHEET, "summary", "by_organisation", "rows"]
+    items = [r[0] for r in wb[ABOUT_SHEET].iter_rows(min_row=2, values_only=True)]
+    assert items[0] == "Contents" and "Sample data" not in items
+    values = [c.value for ws in wb for row in ws.iter_rows() for c in row]
+    assert "is_sample" not in values and not any(
+        isinstance(v, str) and "Sample data" in v for v in values)
+    csv_out = tmp_path / "reuse.csv"
+    assert _run(capsys, "export", "--db", str(real), "--out", str(csv_out))[0] == 0
+    assert "is_sample" not in csv_out.read_text(encoding="utf-8-sig").splitlines()[0]
+
+
+def test_mixed_releases_label_each_row(db: Path, tmp_path: Path) -> None:
+    """Only the 2021 release is a sample: the column appears and tells the rows apart."""
+    sample = "SAMPLE_external_data_shares_to_end_of_June_2021.csv"
+    con = connect_readonly(_copy_with_samples(db, tmp_path, {sample}))
+    try:
+        tables = commercial_reuse(con)
+        about = about_sheet(con, "what", "sector = commercial")
+        marked = mark_sample(con, tables["rows"].drop(columns="is_sample"))
+        earlier = [f for f in tables["summary"]["release_file"] if f != sample]
+        unmarked = mark_sample(con, tables["rows"][tables["rows"]["release_file"].isin(earlier)]
+                               .drop(columns="is_sample"))
+        about_real = about_sheet(con, "what", release_files=earlier)
+    finally:
+        con.close()
+    for t in tables.values():
+        assert (t["is_sample"] == (t["release_file"] == sample)).all()
+        assert t["is_sample"].any() and not t["is_sample"].all()
+    assert marked["is_sample"].tolist() == tables["rows"]["is_sample"].tolist()
+    assert "is_sample" not in unmarked.columns  # real releases only: no label
+    assert about.iloc[0].tolist() == ["Sample data", f"{SAMPLE_NOTICE} (1 of 3 releases; see "
+                                      "the is_sample column)"]
+    info = dict(zip(about["item"], about["value"], strict=True))
+    assert info["Contents"] == "what" and info["Filters"] == "sector = commercial"
+    assert info["Releases"].count("(sample)") == 1 and f"{sample} (sample)" in info["Releases"]
+    assert "Sample data" not in set(about_real["item"])
+
+
+def test_about_sheet_is_neutralised_in_xlsx(db: Path) -> None:
+    con = connect_readonly(db)
+    try:
+        about = about_sheet(con, "=HYPERLINK(\"http://evil.example\") shares",
+                            filters="-organisation: @acme")
+    finally:
+        con.close()
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes({ABOUT_SHEET: about})))
+    info = {r[0]: r[1] for r in wb[ABOUT_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert info["Contents"] == "'=HYPERLINK(\"http://evil.example\") shares"
+    assert info["Filters"] == "'-organisation: @acme"
+    assert all(c.data_type != "f" for row in wb[ABOUT_SHEET].iter_rows() for c in row)
 
 
 def test_cli_export_errors_are_one_line(db: Path, tmp_path: Path,

@@ -140,6 +140,28 @@ ROWS: dict[str, Row] = {
     "without_names_with_upn": Row(
         {"data_shared": "Pupil level data without names, with UPN and date of birth"},
         identifying=True, pupil_level=True, high_risk=True),
+    # Aggregate tables broken down by postcode are not pupil-level data; the postcode still
+    # carries its DfE re-identification risk.
+    "aggregate_tables_by_postcode_tier3": Row(
+        {"data_shared": "Aggregate tables of home postcode, school URN and KS2 attainment by "
+                        "local authority",
+         "classification": "Tier 3"},
+        identifying=False, pupil_level=False, high_risk=True),
+    "aggregate_tables_dob_no_tier": Row(
+        {"data_shared": "Aggregated counts by date of birth month and home postcode district"},
+        identifying=False, pupil_level=False, high_risk=True),
+    "aggregate_tables_but_upn": Row(
+        {"data_shared": "Aggregate tables of home postcode by local authority, with UPN for "
+                        "matching"},
+        identifying=True, pupil_level=True, high_risk=True),
+    "aggregate_tables_and_pupil_records": Row(
+        {"data_shared": "Aggregate tables of home postcode; pupil-level KS2 records",
+         "classification": "Tier 3"},
+        identifying=False, pupil_level=True, high_risk=True),
+    "aggregate_purpose_pupil_postcodes": Row(
+        {"data_shared": "Pupil postcodes and dates of birth",
+         "purpose": "To produce aggregate statistics on travel to school"},
+        identifying=False, pupil_level=True, high_risk=True),
     "we_will_send_not_sen": Row(
         {"data_shared": "KS2 results for individual pupils; DfE will send the file",
          "access_route": "Secure file transfer"},
@@ -195,6 +217,18 @@ def test_aggregate_only_is_recorded_as_a_note() -> None:
     result = assess_share(data_shared="Aggregate only")
     assert not result.pupil_level
     assert any(n.flag == "pupil_level" and n.value == "aggregate" for n in result.notes)
+
+
+def test_aggregate_note_names_the_items_broken_down() -> None:
+    result = assess_share(data_shared="Aggregate tables of home postcode by local authority",
+                          classification="Tier 3")
+    note = next(n for n in result.notes if n.flag == "pupil_level")
+    assert note.value == "aggregate"
+    assert "data_shared: 'Aggregate'" in note.evidence
+    assert "classification: 'Tier 3'" in note.evidence
+    assert "'home postcode' (postcode, DfE identifiability 4" in note.evidence
+    risk = next(f for f in result.flags if f.flag == "high_reidentification_risk")
+    assert "'home postcode'" in risk.evidence
 
 
 @pytest.mark.parametrize(

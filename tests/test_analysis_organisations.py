@@ -112,3 +112,22 @@ def test_ids_do_not_depend_on_other_names() -> None:
     big, _ = resolve({"Kent County Council": 1, "Essex County Council": 1, "Acme Ltd": 3})
     kent = {o.name: o.organisation_id for o in big}["Kent County Council"]
     assert small[0].organisation_id == kent
+
+
+def test_renamed_company_is_one_organisation_distinct_legal_entities_stay_apart() -> None:
+    """Ipsos MORI was renamed Ipsos UK in 2021 (an alias); Capita plc and its subsidiary
+    Capita Business Services Ltd are separate legal entities and stay separate."""
+    counts = {"Ipsos MORI": 3, "Ipsos UK": 2, "IPSOS MORI UK LIMITED": 1, "Ipsos UK Ltd": 1,
+              "Capita plc": 2, "Capita Business Services Ltd": 1}
+    orgs, matches = resolve(counts)
+    name_of = {o.key: o.name for o in orgs}
+    by_raw = {m.raw_name: name_of[m.org_key] for m in matches}
+    assert {by_raw[n] for n in ("Ipsos MORI", "Ipsos UK", "IPSOS MORI UK LIMITED",
+                                "Ipsos UK Ltd")} == {"Ipsos UK"}
+    assert {m.raw_name: m.method for m in matches}["Ipsos MORI"] == "alias"
+    ipsos = next(o for o in orgs if o.name == "Ipsos UK")
+    assert ipsos.classification.sector == "commercial"
+    assert set(ipsos.members) == {"Ipsos MORI", "Ipsos UK", "IPSOS MORI UK LIMITED",
+                                  "Ipsos UK Ltd"}
+    assert by_raw["Capita plc"] == "Capita plc"
+    assert by_raw["Capita Business Services Ltd"] == "Capita Business Services Ltd"

@@ -56,6 +56,9 @@ def test_one_list_entry_per_organisation_and_aliases_point_at_lists() -> None:
     listed = set(keys)
     dangling = [a for a, c in load_aliases().items() if match_key(c) not in listed]
     assert not dangling
+    # a renamed organisation's old name is an alias, not a list entry of its own (which
+    # would win over the alias and split one company's shares in two)
+    assert load_aliases()["Ipsos MORI"] == "Ipsos UK" and match_key("Ipsos MORI") not in listed
 
 
 def test_npd_items_are_dfes_codes() -> None:

@@ -135,14 +135,18 @@ def _export(db: str | None, out: Path) -> int:
 
 def _rebuild(db: str | None) -> int:
     from analysis.pipeline import rebuild
-    from extract.db import db_path, writable
+    from extract.db import DatabaseError, db_path, writable
 
     path = db_path(db)
     if not path.exists():
         print(f"error: {path}: no database", file=sys.stderr)
         return 1
-    with writable(path) as con:
-        rebuild(con)
+    try:
+        with writable(path) as con:
+            rebuild(con)
+    except DatabaseError as exc:  # already "<path>: <reason>"
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"rebuilt organisations, sectors and flags in {path}", file=sys.stderr)
     return 0
 

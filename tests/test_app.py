@@ -8,8 +8,11 @@ or from SQL/pandas written here, never from the dashboard's own query module.
 
 from __future__ import annotations
 
+import base64
+import csv
 import datetime as dt
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -67,6 +71,58 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([sys.executable, "-m", "extract", "data/sample", "--db", str(db),
                            "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
+    return db
+
+
+# An unmapped column header that would be a live link and a tracking image as markdown.
+EVIL_HEADER = "[Click](https://evil.example/phish) ![t](https://evil.example/track.png)"
+CSV_HEADER = ["Reference", "Organisation", "Project title", "Purpose", "Data shared",
+              "Date approved"]
+CSV_SHARES = {  # reference -> row, as the September 2021 release lists them
+    "DS00001": ["DS00001", "University of Bristol", "Attainment gaps after the pandemic",
+                "Research into attainment gaps", "KS2 results; FSM eligibility", "01/02/2021"],
+    "DS00002": ["DS00002", "FFT Education Ltd", "Aspire target setting",
+                "Target setting for schools", "UPN; pupil name; KS4 results", "01/03/2021"],
+}
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+@pytest.fixture(scope="session")
+def csv_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three CSV releases through the real ingest: shares (September 2021), Home Office
+    counts only (March 2022), then shares again (September 2022) with a column the register
+    has no field for, whose header is markdown."""
+    if not _pipeline_present():
+        pytest.skip("readers, history or analysis not present yet")
+    from extract.ingest import ingest
+
+    root = tmp_path_factory.mktemp("csv")
+    src = root / "releases"
+    src.mkdir()
+    title = "DfE external data shares: approved by DSAP from May 2018 to end of {}"
+    _write_csv(src / "dfe-external-data-shares-september-2021.csv",
+               [[title.format("September 2021")], CSV_HEADER, *CSV_SHARES.values()])
+    _write_csv(src / "dfe-external-data-shares-march-2022.csv",
+               [["Home Office: number of requests for pupil data, to end of March 2022"],
+                ["Month", "Number of individuals requested"],
+                ["January 2022", "80"], ["February 2022", "75"]])
+    _write_csv(src / "dfe-external-data-shares-september-2022.csv", [
+        [title.format("September 2022")], [*CSV_HEADER, EVIL_HEADER],
+        [*CSV_SHARES["DS00001"], "see ![x](https://evil.example/x.png)"],
+        ["DS00003", "BBC", "School results story", "Journalism", "School-level results",
+         "01/06/2022", "none"]])
+    db = root / "register.duckdb"
+    results = ingest([src], db)
+    assert [r.status for r in results] == ["ingested"] * 3, [r.reason for r in results]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT period_label, count(s.share_id) FROM releases r "
+                           "LEFT JOIN shares s USING (release_id) GROUP BY ALL "
+                           "ORDER BY min(r.release_order)").fetchall() == [
+            ("September 2021", 2), ("March 2022", 0), ("September 2022", 2)]
     return db
 
 
@@ -122,6 +178,33 @@ def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("markdown", "caption", "header", "subheader", "title", "info",
                                   "warning", "error") for e in getattr(at, kind)]
     return unescape("\n".join(str(p) for p in parts))
+
+
+def live_markup(md: str) -> list[str]:
+    """Link, image or HTML syntax left live in markdown (escaped characters dropped)."""
+    bare = re.sub(r"\\.", "", md)
+    return re.findall(r"\]\(|!\[|<[a-z/]", bare)
+
+
+def all_markdown(at: AppTest) -> list[str]:
+    """Every markdown source on the page: text elements, image captions, widget labels and
+    help texts (all rendered as markdown by Streamlit)."""
+    parts = [str(e.value) for kind in ("markdown", "caption", "header", "subheader", "title",
+                                       "info", "warning", "error") for e in getattr(at, kind)]
+    for img in elements(at.main, "image"):
+        parts += [i.caption for i in img.proto.imgs]
+    for kind in ("button", "selectbox", "text_input", "number_input", "multiselect",
+                 "metric"):
+        for w in getattr(at, kind):
+            parts += [str(getattr(w, "label", "")), str(getattr(w, "help", "") or "")]
+    return parts
+
+
+def plotly_values(v: Any) -> list[Any]:
+    """A plotly trace's values from its JSON: a list, or numbers packed as base64 bytes."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
 
 
 def elements(node: Any, kind: str) -> list[Any]:
@@ -194,6 +277,16 @@ def test_headline_matches_fixture_ground_truth(built: fx.Built,
     # The trend chart has one bar group per release, oldest first.
     chart = elements(at.main, "plotly_chart")
     assert len(chart) == 2
+    # The line is, per release, the % of the shares it lists that identify children: the
+    # title says so (not "% of releases").
+    title = "Share of listed shares that identify individual children, by release"
+    assert title in [h.value for h in at.subheader]
+    line = json.loads(chart[1].proto.spec)["data"][0]
+    want = {r.period_label: 100 * sum({"identifying", "pupil_level"} <= spec_flags(s)
+                                      for s in fx.shares_in(n)) / len(fx.shares_in(n))
+            for n, r in enumerate(fx.RELEASES, start=1)}
+    plotted = dict(zip(plotly_values(line["x"]), plotly_values(line["y"]), strict=True))
+    assert plotted == pytest.approx(want, abs=0.05)  # shown to one decimal place
 
 
 def test_headline_link_opens_the_rows_behind_the_number(built: fx.Built,
@@ -339,6 +432,42 @@ def test_detail_shows_data_as_text_not_markup(built: fx.Built,
     assert unescape(project) == '*=HYPERLINK("http://example.org/summary","Attendance dashboard")*'
 
 
+def test_detail_escapes_an_unmapped_header_from_a_csv_release(
+        csv_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with duckdb.connect(str(csv_db), read_only=True) as con:
+        share_id, extra = con.execute(
+            "SELECT share_id, extra_cells FROM shares WHERE reference = 'DS00001' "
+            "AND extra_cells IS NOT NULL").fetchone()
+    assert EVIL_HEADER in extra  # the ingest kept the unmapped column, header as written
+    at = run(csv_db, monkeypatch, page=common.SHARE, share=str(share_id))
+    # Shown as written...
+    assert f"**{EVIL_HEADER} (unmapped column)**  \nsee ![x](https://evil.example/x.png)" in (
+        texts(at))
+    # ...but nowhere as a live link, image or HTML.
+    sources = all_markdown(at)
+    assert any("evil" in m for m in sources)
+    assert {m: live_markup(m) for m in sources if live_markup(m)} == {}
+
+
+def test_pdf_caption_escapes_the_file_name(built: fx.Built, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Image captions are markdown: a file name such as ``[x](http://…).pdf`` is data."""
+    db = tmp_path / "named.duckdb"
+    shutil.copyfile(built.path, db)
+    name = "[Click](https:evil.example) ![t](https:evil.example/t.png).pdf"
+    with writable(db) as con:
+        for table in ("shares", "releases"):
+            con.execute(f"UPDATE {table} SET source_file = ? WHERE release_id = ?",
+                        [name, built.release_ids[1]])
+    page = built.provenance[("S01", 2)][0]
+    at = run(db, monkeypatch, page=common.SHARE, share=str(built.share_ids[("S01", 2)]))
+    captions = [i.caption for img in elements(at.main, "image") for i in img.proto.imgs]
+    assert len(captions) == 1 and unescape(captions[0]).startswith(f"Page {page} of {name};")
+    sources = all_markdown(at)
+    assert sum(unescape(m).count(name) for m in sources) >= 3  # caption, header line, source
+    assert {m: live_markup(m) for m in sources if live_markup(m)} == {}
+
+
 def test_unknown_share_id_is_explained(built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run(built.path, monkeypatch, page=common.SHARE, share="999999")
     assert "no share with ID 999999" in texts(at)
@@ -384,6 +513,31 @@ def test_what_changed_lists_the_right_shares(built: fx.Built,
     assert set(tables["added_table"]["Reference"]) == added & press == {"DS00833"}
     assert set(tables["removed_table"]["Reference"]) == removed & press == {"DR170221.02"}
     assert "**March 2022** compared with **September 2020**" in texts(at)
+
+
+def test_what_changed_skips_a_release_of_counts_only(csv_db: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """March 2022 holds only Home Office counts: September 2022 is compared with September
+    2021 (as extract/history.py compared them), and March 2022 is not offered."""
+    at = run(csv_db, monkeypatch, page=common.CHANGES)
+    picker = at.selectbox(key="changes_in")
+    assert picker.options == ["September 2022"] and picker.value == "September 2022"
+    assert "**September 2022** compared with **September 2021**" in texts(at)
+    assert "March 2022" not in texts(at)
+    tables = {d.key: d.value for d in at.dataframe}
+    assert list(tables["added_table"]["Reference"]) == ["DS00003"]
+    assert list(tables["removed_table"]["Reference"]) == ["DS00002"]
+    assert "Removed since September 2021" in [h.value for h in at.subheader]
+    with duckdb.connect(str(csv_db), read_only=True) as con:
+        assert set(con.execute("SELECT DISTINCT p.period_label FROM share_changes c JOIN "
+                               "releases p ON p.release_id = c.previous_release_id"
+                               ).fetchall()) == {("September 2021",)}
+    # The share's history counts the releases of the register, not the counts file.
+    with duckdb.connect(str(csv_db), read_only=True) as con:
+        share_id = con.execute("SELECT max(share_id) FROM shares WHERE reference = 'DS00001'"
+                               ).fetchone()[0]
+    at = run(csv_db, monkeypatch, page=common.SHARE, share=str(share_id))
+    assert "Listed in **2** of 2 releases of the register." in [m.value for m in at.markdown]
 
 
 def test_what_changed_on_the_sample_register(sample_db: Path,
@@ -569,10 +723,92 @@ def test_export_bytes_are_safe_for_excel(built: fx.Built) -> None:
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
     assert any(c.lstrip("'").startswith("=HYPERLINK") for c in cells)  # kept, neutralised
     xlsx = pd.read_excel(io.BytesIO(downloads.shares_xlsx(str(built.path), f)), dtype=str,
-                         engine="calamine")
+                         engine="calamine", sheet_name="Shares")
     assert len(xlsx) == len(spec_latest())
     assert not [c for c in xlsx.fillna("").to_numpy().ravel() if str(c)[:1] in "=+-@"
                 and str(c)]
+
+
+def _sheets(xlsx: bytes) -> dict[str, pd.DataFrame]:
+    import io
+
+    return pd.read_excel(io.BytesIO(xlsx), sheet_name=None, dtype=str, engine="calamine")
+
+
+def _csv(raw: bytes) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def test_exports_label_sample_rows(plain_db: Path, tmp_path: Path) -> None:
+    """A register mixing published releases with one SAMPLE reconstruction: every exported
+    row says which it is, and each workbook opens on a sheet that says sample data is in it."""
+    pytest.importorskip("analysis.export")
+    from views import downloads
+
+    db = tmp_path / "mixed.duckdb"
+    shutil.copyfile(plain_db, db)
+    sample_file = fx.RELEASES[-1].source_file
+    with writable(db) as con:
+        con.execute("UPDATE releases SET is_sample = true WHERE source_file = ?", [sample_file])
+    every = data.Filters(sectors=("commercial",))
+    rows = _csv(downloads.shares_csv(str(db), every))
+    commercial = [(s, n) for s in fx.SHARES for n in s.releases
+                  if fx.ORGS[s.org].sector == "commercial"]
+    assert len(rows) == len(commercial)
+    assert list(rows["is_sample"]) == [str(f == sample_file) for f in rows["source_file"]]
+    assert set(rows["is_sample"]) == {"True", "False"}
+
+    described = "all releases, sector Commercial"
+    book = _sheets(downloads.shares_xlsx(str(db), every, described))
+    assert list(book) == [downloads.ABOUT_SHEET, "Shares"]
+    about = dict(zip(book[downloads.ABOUT_SHEET]["item"], book[downloads.ABOUT_SHEET]["value"],
+                     strict=True))
+    assert next(iter(about)) == "Sample data"
+    assert about["Sample data"].startswith(
+        "Sample data: reconstructed releases, not DfE publications. 1 of 5 releases")
+    assert common.SAMPLE_BANNER == downloads.SAMPLE_NOTICE
+    assert about["Filters"] == described
+    assert "National Pupil Database" in about["Contents"]
+    assert about["Generated"].startswith(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"))
+    assert f"{sample_file} (sample)" in about["Releases"]
+    assert book["Shares"]["is_sample"].tolist() == rows["is_sample"].tolist()
+
+    # Only published rows selected: labelled false, and no sample notice.
+    older = data.Filters(release_id=fx_release_id(db, fx.RELEASES[-2].source_file))
+    assert set(_csv(downloads.shares_csv(str(db), older))["is_sample"]) == {"False"}
+    about = _sheets(downloads.shares_xlsx(str(db), older, "March 2022"))[downloads.ABOUT_SHEET]
+    assert "Sample data" not in set(about["item"])
+    assert not about["value"].str.contains("reconstructed").any()
+
+    # The commercial re-use files too: per row, and the notice on the first sheet.
+    reuse = _csv(downloads.reuse_csv(str(db)))
+    assert len(reuse) and list(reuse["is_sample"]) == [
+        str(f == sample_file) for f in reuse["release_file"]]
+    book = _sheets(downloads.reuse_xlsx(str(db)))
+    assert next(iter(book)) == downloads.ABOUT_SHEET
+    assert book[downloads.ABOUT_SHEET]["item"].iloc[0] == "Sample data"
+    assert all("is_sample" in t.columns for name, t in book.items()
+               if name != downloads.ABOUT_SHEET)
+
+
+def test_published_exports_carry_no_sample_notice(plain_db: Path) -> None:
+    pytest.importorskip("analysis.export")
+    from views import downloads
+
+    f = data.Filters()
+    assert set(_csv(downloads.shares_csv(str(plain_db), f))["is_sample"]) == {"False"}
+    for xlsx in (downloads.shares_xlsx(str(plain_db), f), downloads.reuse_xlsx(str(plain_db))):
+        about = _sheets(xlsx)[downloads.ABOUT_SHEET]
+        assert about["item"].iloc[0] == "Contents"
+        assert not about["value"].str.contains("Sample data").any()
+
+
+def fx_release_id(db: Path, source_file: str) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute("SELECT release_id FROM releases WHERE source_file = ?",
+                               [source_file]).fetchone()[0])
 
 
 def test_export_page_offers_the_downloads(built: fx.Built, monkeypatch: pytest.MonkeyPatch

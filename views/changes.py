@@ -9,17 +9,23 @@ from views import common, data
 
 st.header("What changed", anchor=False)
 rel = common.releases()
-labels = common.release_labels()
-if len(labels) < 2:
-    st.info("Changes appear once two or more releases are loaded.")
+# Only releases that list shares are compared (as extract/history.py does): a release of
+# counts only (e.g. Home Office tables) is neither offered nor named as "the one before".
+registers = [str(x) for x in rel.loc[rel["shares"] > 0, "label"]]
+if len(registers) < 2:
+    st.info("Changes appear once two or more releases that list shares are loaded.")
     st.stop()
 
 pick_col, c1, c2, c3 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-picked = pick_col.selectbox("Release", labels[1:], index=max(common.latest_position() - 1, 0),
+picked = pick_col.selectbox("Release", registers[1:], index=len(registers) - 2,
                             key="changes_in", bind="query-params",
-                            help="Compared with the release before it.")
+                            help="Compared with the release of the register before it.")
 release_id = common.release_id_for(picked)
-previous = labels[labels.index(picked) - 1]
+# The release the changes were computed against; without any change recorded, the previous
+# release that lists shares (the same rule).
+previous_id = common.load(data.previous_release, release_id)
+previous = (common.release_label(previous_id) if previous_id is not None
+            else registers[registers.index(picked) - 1])
 f = common.filters()
 found = common.load(data.changes, release_id, f)
 narrowed = common.describe(f, with_release=False)

@@ -328,10 +328,13 @@ def search_shares(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 2000
 
 
 def export_shares(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Every share matching ``f`` (no limit) with the columns a journalist needs to cite it."""
+    """Every share matching ``f`` (no limit) with the columns a journalist needs to cite it,
+    and ``is_sample`` (its release is a bundled SAMPLE reconstruction), so a row copied out
+    of the file still says it is not DfE data."""
     clause, params = where(f)
     sql = f"""
-        SELECT r.period_label AS release, {_SHARE_COLUMNS}
+        SELECT r.period_label AS release, coalesce(r.is_sample, false) AS is_sample,
+               {_SHARE_COLUMNS}
         FROM shares s JOIN releases r ON r.release_id = s.release_id
         LEFT JOIN organisations o ON o.organisation_id = s.organisation_id
         WHERE {clause}
@@ -342,7 +345,7 @@ def export_shares(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                "purpose", "data_shared", "classification", "legal_basis", "date_approved",
                "date_released", "status", "access_route", "number_of_pupils", "flags",
                "section", "source_file", "source_page", "source_sheet", "source_row",
-               "share_id"]]
+               "share_id", "is_sample"]]
 
 
 def share(con: duckdb.DuckDBPyConnection, share_id: int) -> dict[str, Any] | None:
@@ -525,6 +528,16 @@ def changes(con: duckdb.DuckDBPyConnection, release_id: int, f: Filters
             for kind in ("added", "removed", "changed")}
 
 
+def previous_release(con: duckdb.DuckDBPyConnection, release_id: int) -> int | None:
+    """The release ``release_id`` was compared with, as ``extract/history.py`` recorded it
+    (releases of counts only are skipped there). None when no change was recorded."""
+    row = con.execute("""
+        SELECT previous_release_id FROM share_changes
+        WHERE release_id = ? AND previous_release_id IS NOT NULL
+        GROUP BY previous_release_id ORDER BY count(*) DESC LIMIT 1""", [release_id]).fetchone()
+    return int(row[0]) if row else None
+
+
 def identifying_by_recipient(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per release: identifying pupil-level shares, and those to companies and the press
     (the analysis view ``v_identifying_over_time``, which the re-use export also reads)."""
@@ -539,10 +552,23 @@ def identifying_by_recipient(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def commercial_reuse(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """The commercial re-use statistics, as ``analysis/export.py`` defines them (sheet name ->
-    table; the first is the summary)."""
+    table; the first is the summary), each row with its release's ``is_sample``."""
     from analysis.export import commercial_reuse as build
 
-    return build(con)
+    tables = build(con)
+    sample = _df(con, "SELECT source_file AS release_file, "
+                      "coalesce(is_sample, false) AS is_sample FROM releases")
+    return {name: _with_sample(df, sample) for name, df in tables.items()}
+
+
+def _with_sample(df: pd.DataFrame, sample: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with an ``is_sample`` column looked up by ``release_file`` (kept as it is when
+    it already has one, or has no release to look up)."""
+    if "is_sample" in df.columns or "release_file" not in df.columns:
+        return df
+    out = df.merge(sample, on="release_file", how="left")
+    out["is_sample"] = out["is_sample"].fillna(False).astype(bool)
+    return out
 
 
 # --- source page images -----------------------------------------------------------------------

@@ -36,7 +36,8 @@ c1, c2, _ = st.columns([1, 1, 1])
 c1.download_button("Download shares (CSV)", partial(downloads.shares_csv, db, f),
                    file_name=f"{name}-{today}.csv", mime=downloads.CSV, on_click="ignore",
                    icon=":material/download:", disabled=total == 0, key="dl_shares_csv")
-c2.download_button("Download shares (Excel)", partial(downloads.shares_xlsx, db, f),
+c2.download_button("Download shares (Excel)",
+                   partial(downloads.shares_xlsx, db, f, common.describe(f)),
                    file_name=f"{name}-{today}.xlsx", mime=downloads.XLSX, on_click="ignore",
                    icon=":material/download:", disabled=total == 0, key="dl_shares_xlsx")
 
@@ -61,4 +62,6 @@ c4.download_button("Download statistics and rows (Excel)", partial(downloads.reu
                    file_name=f"npd-commercial-reuse-{today}.xlsx", mime=downloads.XLSX,
                    on_click="ignore", icon=":material/download:", key="dl_reuse_xlsx")
 st.caption("Cells that Excel would treat as a formula (starting with =, +, -, @) are "
-           "prefixed with an apostrophe, so the files are safe to open.")
+           "prefixed with an apostrophe, so the files are safe to open. Every row has an "
+           "`is_sample` column (true for the bundled sample releases), and each Excel file "
+           "opens on an \"About this file\" sheet: what it holds, the filters and the date.")

@@ -71,7 +71,8 @@ if not trend.empty:
     fig.update_layout(height=340, margin={"t": 10, "b": 10}, legend_title_text="")
     st.plotly_chart(fig, width="stretch", key="sector_trend")
 
-st.subheader("Share of releases that identify individual children")
+# Plots, per release, the % of the shares it lists that carry identifying pupil-level data.
+st.subheader("Share of listed shares that identify individual children, by release")
 ident = page["identifying"]
 if not ident.empty:
     ident["Release"] = [common.release_label(r) for r in ident["release_id"]]

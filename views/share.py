@@ -24,9 +24,10 @@ FIELDS = [
 
 
 def field(label: str, value: Any) -> None:
-    """One labelled value; data is escaped so it shows as written, never as markup."""
+    """One labelled value. Label and value are both escaped: an unmapped column's label is
+    a header from the published file, so it is data too and must show as written."""
     text = "—" if value is None or value == "" else common.esc(value)
-    st.markdown(f"**{label}**  \n{text}")
+    st.markdown(f"**{common.esc(label)}**  \n{text}")
 
 
 top = st.columns([4, 1], vertical_alignment="bottom")
@@ -60,7 +61,7 @@ raised = set(flags["flag"])
 badges = [data.FLAG_LABELS[k] for k in data.FLAG_LABELS if k in raised]
 sector = data.SECTOR_LABELS.get(s["sector"] or "unknown", s["sector"])
 where = data.provenance(s["source_page"], s["source_sheet"], s["source_row"])
-st.markdown(" ".join([f":blue-badge[{sector}]"] + [f":red-badge[{b}]" for b in badges])
+st.markdown(" ".join([f":blue-badge[{common.esc(sector)}]"] + [f":red-badge[{b}]" for b in badges])
             + f" · {common.esc(common.release_label(s['release_id']))}, "
             f"{common.esc(s['source_file'])}, {common.esc(where)}")
 
@@ -117,8 +118,10 @@ with tab_source:
                     f"({common.esc(s['source_path'] or s['source_file'])}), so the page "
                     "cannot be shown. Download the release from gov.uk to check it.")
         else:
-            st.image(png, caption=f"Page {int(s['source_page'])} of {s['source_file']}; "
-                                  "the share's row is highlighted.", width="stretch")
+            # Captions are markdown: the file name is data, so it is escaped.
+            st.image(png, caption=f"Page {int(s['source_page'])} of "
+                                  f"{common.esc(s['source_file'])}; the share's row is "
+                                  "highlighted.", width="stretch")
     st.subheader("The row exactly as published", anchor=False)
     raw = json.loads(s["raw_cells"]) if s.get("raw_cells") else {}
     st.dataframe(pd.DataFrame({"Column": list(raw), "Cell": [str(v) for v in raw.values()]}),
@@ -129,7 +132,9 @@ with tab_history:
         st.write("This share has not been matched across releases yet.")
     else:
         seen = detail["appearances"]
-        st.markdown(f"Listed in **{len(seen)}** of {len(common.releases())} releases.")
+        # Releases of counts only (Home Office tables) list no shares: not in the total.
+        registers = int((common.releases()["shares"] > 0).sum())
+        st.markdown(f"Listed in **{len(seen)}** of {registers} releases of the register.")
         st.dataframe(pd.DataFrame({
             "Release": [common.release_label(r) for r in seen["release_id"]],
             "Status": seen["status"],

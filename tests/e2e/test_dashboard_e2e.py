@@ -125,12 +125,23 @@ def test_export_downloads_are_safe_in_excel(page: Page, app_url: str, artifacts:
     cells = [c for r in rows for c in r]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
     assert "'=HYPERLINK(\"http://example.org/summary\",\"Attendance dashboard\")" in cells
+    sample = header.index("is_sample")
+    assert {r[sample] for r in body} == {"True"}  # every row says it is sample data
 
     with page.expect_download(timeout=TIMEOUT) as dl:
         page.get_by_role("button", name="Download shares (Excel)").click()
     assert dl.value.suggested_filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
-    sheet = book.active
-    values = [c for row in sheet.iter_rows() for c in row]
+    # It opens on what the file is; the register is sample data, so that comes first.
+    assert book.sheetnames == ["About this file", "Shares"]
+    about = {r[0]: r[1] for r in book["About this file"].iter_rows(min_row=2, values_only=True)}
+    assert next(iter(about)) == "Sample data"
+    assert about["Sample data"].startswith("Sample data: reconstructed releases")
+    assert "Commercial" in about["Filters"]
+    sheet = book["Shares"]
+    values = [c for ws in book for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in values if c.data_type == "f"]
     assert sheet.max_row == len(commercial) + 1
+    header = [c.value for c in sheet[1]]
+    assert {r[header.index("is_sample")] for r in sheet.iter_rows(min_row=2, values_only=True)
+            } == {True}

@@ -158,18 +158,31 @@ def about_sheet(con: duckdb.DuckDBPyConnection, description: str, filters: str |
     ``release_files`` limits the releases named (default: every release in the database).
     """
     releases = _releases(con, release_files)
-    samples = [f for f, sample in releases if sample]
     path = con.execute("SELECT path FROM duckdb_databases() "
                        "WHERE database_name = current_database()").fetchone()
+    return about_table(description, filters, releases,
+                       database=str(path[0]) if path and path[0] else "(in memory)")
+
+
+def about_table(description: str, filters: str | None,
+                releases: Iterable[tuple[str, bool]], database: str | None = None
+                ) -> pd.DataFrame:
+    """The rows of the "About this file" sheet from plain values (pure; the dashboard uses it
+    without ``database``, since a server path means nothing to someone downloading a file)."""
+    rel = list(dict.fromkeys((str(f), bool(s)) for f, s in releases))
+    samples = [f for f, sample in rel if sample]
     rows: list[tuple[str, str]] = []
     if samples:
-        rows.append(("Sample data", f"{SAMPLE_NOTICE} ({len(samples)} of {len(releases)} "
+        rows.append(("Sample data", f"{SAMPLE_NOTICE} ({len(samples)} of {len(rel)} "
                                     "releases; see the is_sample column)"))
     rows += [
         ("Contents", description),
         ("Filters", filters or "none: every row"),
-        ("Releases", "; ".join(f + (" (sample)" if s else "") for f, s in releases) or "none"),
-        ("Database", str(path[0]) if path and path[0] else "(in memory)"),
+        ("Releases", "; ".join(f + (" (sample)" if s else "") for f, s in rel) or "none"),
+    ]
+    if database is not None:
+        rows.append(("Database", database))
+    rows += [
         ("Generated", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("Spreadsheet safety", "text beginning with = + - @, a tab or a carriage return is "
                                "prefixed with ' so it is never run as a formula"),

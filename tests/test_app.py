@@ -767,7 +767,7 @@ def test_exports_label_sample_rows(plain_db: Path, tmp_path: Path) -> None:
                      strict=True))
     assert next(iter(about)) == "Sample data"
     assert about["Sample data"].startswith(
-        "Sample data: reconstructed releases, not DfE publications. 1 of 5 releases")
+        "Sample data: reconstructed releases, not DfE publications (1 of 5 releases")
     assert common.SAMPLE_BANNER == downloads.SAMPLE_NOTICE
     assert about["Filters"] == described
     assert "National Pupil Database" in about["Contents"]

@@ -13,8 +13,6 @@ sample release, :data:`SAMPLE_NOTICE`.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from analysis import export
@@ -33,28 +31,11 @@ REUSE_ABOUT = ("Commercial re-use of identifying pupil-level data: per release, 
                "(count_id links them).")
 
 
-def about(contents: str, filters: str, releases: pd.DataFrame,
-          now: dt.datetime | None = None) -> pd.DataFrame:
-    """The "About this file" sheet (``item``, ``value``). ``releases`` holds the file's
-    releases (``release_file``, ``is_sample``); the sample notice comes first when any is a
-    sample, so it is the first thing anyone opening the workbook reads."""
-    rel = releases.drop_duplicates("release_file")
-    samples = [str(f) for f, s in zip(rel["release_file"], rel["is_sample"], strict=True) if s]
-    rows: list[tuple[str, str]] = []
-    if samples:
-        rows.append(("Sample data", f"{SAMPLE_NOTICE}. {len(samples)} of {len(rel)} releases "
-                                    "in this file are samples; see the is_sample column."))
-    rows += [
-        ("Contents", contents),
-        ("Filters", filters or "none: every row"),
-        ("Releases", "; ".join(f"{f} (sample)" if s else str(f) for f, s in
-                               zip(rel["release_file"], rel["is_sample"], strict=True))
-         or "none"),
-        ("Generated", f"{now or dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M %Z}".strip()),
-        ("Spreadsheet safety", "Text beginning with = + - @, a tab or a carriage return is "
-                               "prefixed with ' so it is never run as a formula."),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value"])
+def about(contents: str, filters: str, releases: pd.DataFrame) -> pd.DataFrame:
+    """The "About this file" sheet for ``releases`` (``release_file``, ``is_sample``), built by
+    the same function as the command line's export, without the server's database path."""
+    return export.about_table(contents, filters,
+                              zip(releases["release_file"], releases["is_sample"], strict=True))
 
 
 def shares_table(db: str, f: data.Filters) -> pd.DataFrame:

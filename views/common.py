@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, NoReturn
 import pandas as pd
 import streamlit as st
 
+from analysis.export import SAMPLE_NOTICE
 from extract.db import db_path
 from views import data
 
@@ -30,7 +31,7 @@ CHANGES = "views/changes.py"
 EXPORT = "views/export.py"
 
 ALL_RELEASES = "All releases"
-SAMPLE_BANNER = "Sample data: reconstructed releases, not DfE publications"
+SAMPLE_BANNER = SAMPLE_NOTICE
 # Widget keys of the global filters; each is also its URL query parameter.
 FILTER_KEYS = ("q", "release", "sector", "flag", "category", "section", "from", "to")
 

@@ -21,8 +21,7 @@ from views import data
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ABOUT_SHEET = "About this file"
-# The banner's words (views.common.SAMPLE_BANNER; not imported: that module needs Streamlit).
-SAMPLE_NOTICE = "Sample data: reconstructed releases, not DfE publications"
+SAMPLE_NOTICE = export.SAMPLE_NOTICE  # also the dashboard banner's words
 SHARES_ABOUT = ("Shares from the Department for Education's register of external shares of "
                 "National Pupil Database data: one row per share as each release lists it, "
                 "with its flags, recipient sector and where it sits in the source file.")

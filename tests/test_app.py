@@ -837,7 +837,9 @@ def test_dockerfile_runs_the_readme_command_as_a_non_root_user() -> None:
                for k, v in instr)
     health = next(v for k, v in instr if k == "HEALTHCHECK")
     assert "/_stcore/health" in health and "urllib" in health and "curl" not in health
-    assert any(k == "VOLUME" and "/app/data" in v for k, v in instr)
+    # The database sits in its own volume, so mounting it never hides the bundled data/.
+    assert any(k == "ENV" and "NPD_DB=/app/db/" in v for k, v in instr)
+    assert any(k == "VOLUME" and '"/app/db"' in v for k, v in instr)
     entry = next(v for k, v in instr if k == "ENTRYPOINT")
     assert re.search(r'"streamlit",\s*"run",\s*"app.py"', entry)
     assert "--server.headless=true" in entry

@@ -376,7 +376,9 @@ def test_selecting_a_row_opens_its_detail(built: fx.Built, monkeypatch: pytest.M
     at.session_state["shares_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert qp(at, "share") == [str(built.share_ids[("S19", LATEST)])]
+    # The address names the share stably (key and release file), not by its share_id.
+    assert (qp(at, "ref"), qp(at, "in"), qp(at, "share")) == (
+        ["S19"], [fx.RELEASES[LATEST - 1].source_file], [])
     assert at.header[0].value == "National Foundation for Educational Research"
     # The filters travel with the link.
     assert qp(at, "q") == ["phonics"]
@@ -471,6 +473,82 @@ def test_pdf_caption_escapes_the_file_name(built: fx.Built, tmp_path: Path,
 def test_unknown_share_id_is_explained(built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
     at = run(built.path, monkeypatch, page=common.SHARE, share="999999")
     assert "no share with ID 999999" in texts(at)
+    for junk in ("abc", "99999999999999999999999"):
+        at = run(built.path, monkeypatch, page=common.SHARE, share=junk)
+        assert f"{junk} is not a share ID" in texts(at)
+
+
+def _heading_and_where(at: AppTest) -> tuple[str, str]:
+    """The share page's heading and its provenance line (release, file, page or row)."""
+    line = next(m.value for m in at.markdown if m.value.startswith(":blue-badge"))
+    return at.header[0].value, unescape(line.split(" · ", 1)[1])
+
+
+def test_stable_link_survives_a_rebuild_and_old_links_still_open(
+        built: fx.Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link names the share by key and release file; a database rebuilt from scratch
+    numbers its shares differently, and the same link still opens the same share."""
+    pdf = fx.RELEASES[1]  # S01 is listed in several releases: the link picks this one
+    page, _, row = built.provenance[("S01", 2)]
+    at = run(built.path, monkeypatch, page=common.SHARE, ref="S01", **{"in": pdf.source_file})
+    assert _heading_and_where(at) == ("Times Newspapers Limited",
+                                      f"{pdf.period_label}, {pdf.source_file}, "
+                                      f"page {page}, row {row}")
+    assert at.number_input(key="share_box").value == built.share_ids[("S01", 2)]
+
+    # Rebuild from scratch into a new file, with share_ids from another sequence start.
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    again_built = fx.build(rebuilt, tmp_path / "releases", sample=True, first_share_id=7001)
+    new_id = again_built.share_ids[("S01", 2)]
+    assert new_id != built.share_ids[("S01", 2)]
+    st.cache_data.clear()
+    again = run(rebuilt, monkeypatch, page=common.SHARE, ref="S01", **{"in": pdf.source_file})
+    assert _heading_and_where(again) == _heading_and_where(at)
+    assert again.number_input(key="share_box").value == new_id
+    # The period label names the release too; a link without a release opens the latest.
+    by_label = run(rebuilt, monkeypatch, page=common.SHARE, ref="S01",
+                   **{"in": pdf.period_label})
+    assert _heading_and_where(by_label) == _heading_and_where(at)
+    latest = max(next(s for s in fx.SHARES if s.key == "S01").releases)
+    no_release = run(rebuilt, monkeypatch, page=common.SHARE, ref="S01")
+    assert fx.RELEASES[latest - 1].source_file in _heading_and_where(no_release)[1]
+
+    # Old links open by ID, and the address becomes the stable form.
+    old = run(built.path, monkeypatch, page=common.SHARE, share=str(built.share_ids[("S01", 2)]))
+    assert _heading_and_where(old) == _heading_and_where(at)
+    assert (qp(old, "ref"), qp(old, "in"), qp(old, "share")) == (
+        ["S01"], [pdf.source_file], [])
+    # With both forms, the stable one wins (the ID here is another share's).
+    both = run(built.path, monkeypatch, page=common.SHARE, ref="S01",
+               share=str(built.share_ids[("S19", LATEST)]), **{"in": pdf.source_file})
+    assert _heading_and_where(both) == _heading_and_where(at)
+    assert qp(both, "share") == []
+
+
+def test_typing_an_id_opens_the_share_under_its_stable_link(
+        built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARE)
+    assert "Choose a share" in texts(at)
+    at.number_input(key="share_box").set_value(built.share_ids[("S19", LATEST)]).run()
+    assert not at.exception
+    assert at.header[0].value == "National Foundation for Educational Research"
+    assert (qp(at, "ref"), qp(at, "in")) == (["S19"], [fx.RELEASES[LATEST - 1].source_file])
+
+
+def test_a_stable_link_that_no_longer_resolves_is_explained(
+        built: fx.Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, page=common.SHARE, ref="DS99999",
+             **{"in": fx.RELEASES[LATEST - 1].source_file})
+    text = texts(at)
+    assert (f"asks for the share DS99999 in the release {fx.RELEASES[LATEST - 1].source_file}"
+            f", which is not in this database") in text
+    assert not [d for d in at.dataframe]  # no share's details shown
+    # A real key in a release that does not list it is just as unknown.
+    s01_last = max(next(s for s in fx.SHARES if s.key == "S01").releases)
+    assert s01_last < LATEST  # S01 was removed from the register after this release
+    gone = fx.RELEASES[s01_last].source_file
+    at = run(built.path, monkeypatch, page=common.SHARE, ref="S01", **{"in": gone})
+    assert f"asks for the share S01 in the release {gone}" in texts(at)
 
 
 # --- what changed -----------------------------------------------------------------------------

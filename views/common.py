@@ -194,8 +194,23 @@ def goto(page: str, **params: str) -> NoReturn:
     st.switch_page(page, query_params=params)
 
 
+# The share page's URL parameters. The stable form names the share by its key and its
+# release's file name, which survive a rebuild; ``share`` (the database's share_id) is still
+# accepted from old links. Neither clashes with FILTER_KEYS.
+SHARE_KEY_PARAM, SHARE_RELEASE_PARAM, SHARE_ID_PARAM = "ref", "in", "share"
+
+
+def share_params(share_id: int) -> dict[str, str]:
+    """The URL parameters that open a share: the stable form when the share has a key, else
+    its ID (a database without derived history)."""
+    ref = load(data.share_ref, int(share_id))
+    if ref is None:
+        return {SHARE_ID_PARAM: str(int(share_id))}
+    return {SHARE_KEY_PARAM: ref[0], SHARE_RELEASE_PARAM: ref[1]}
+
+
 def open_share(share_id: int) -> NoReturn:
-    goto(SHARE, share=str(int(share_id)))
+    goto(SHARE, **share_params(share_id))
 
 
 def show_filters_link(label: str, **state: Any) -> None:

@@ -391,6 +391,38 @@ def share_detail(con: duckdb.DuckDBPyConnection, share_id: int) -> dict[str, Any
             "changes": share_field_changes(con, key) if key else empty}
 
 
+def find_share(con: duckdb.DuckDBPyConnection, share_key: str, release: str | None
+               ) -> int | None:
+    """The share_id of the share ``share_key`` in ``release``, for a stable link.
+
+    share_ids are a sequence and change when a release is re-ingested or the database is
+    rebuilt; a share's key and its release's file name do not. ``release`` may be the file
+    name or the period label ("March 2022"); without one, the latest release listing the
+    share. The file name wins over a label, and an earlier file over a later one when a
+    period was published twice (a PDF and an ODS). None when nothing matches.
+    """
+    row = con.execute("""
+        SELECT s.share_id FROM shares s JOIN releases r ON r.release_id = s.release_id
+        WHERE s.share_key = ? AND (?::VARCHAR IS NULL OR r.source_file = ?
+                                   OR r.period_label = ?)
+        ORDER BY r.source_file IS NOT DISTINCT FROM ? DESC,
+                 CASE WHEN ?::VARCHAR IS NULL THEN -r.release_order ELSE r.release_order END
+                     NULLS LAST,
+                 r.source_file, s.share_id
+        LIMIT 1""", [share_key, release, release, release, release, release]).fetchone()
+    return int(row[0]) if row else None
+
+
+def share_ref(con: duckdb.DuckDBPyConnection, share_id: int) -> tuple[str, str] | None:
+    """The stable identity of a share, ``(share_key, release file name)``; None when there is
+    no such share or it has no key yet (history not derived)."""
+    row = con.execute("""
+        SELECT s.share_key, r.source_file
+        FROM shares s JOIN releases r ON r.release_id = s.release_id
+        WHERE s.share_id = ? AND s.share_key IS NOT NULL""", [share_id]).fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
 def share_appearances(con: duckdb.DuckDBPyConnection, share_key: str) -> pd.DataFrame:
     """Every release listing the share ``share_key``, oldest first."""
     return _df(con, """

@@ -1,6 +1,9 @@
 """Share detail: every field, the flags and their evidence, provenance and the source page.
 
-Selected by ``?share=<id>`` (bound to the ID box, so the address is a citable link).
+Selected by ``?ref=<share_key>&in=<release file or period>``: a share's key and its release
+survive a rebuild of the database, its share_id does not. Old ``?share=<id>`` links still
+open (the stable form wins when a link has both) and the address is rewritten to the stable
+form, so the address a journalist copies is the citable link.
 """
 
 from __future__ import annotations
@@ -30,15 +33,70 @@ def field(label: str, value: Any) -> None:
     st.markdown(f"**{common.esc(label)}**  \n{text}")
 
 
+def _parse_id(text: str | None) -> int | None:
+    """A share ID from an old-style link; None when absent or not a positive whole number
+    that fits the database's BIGINT (a larger one would be a query error, not "no share")."""
+    try:
+        value = int(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < 2**63 else None
+
+
+def _box_changed() -> None:
+    """Typing an ID opens that share under its stable link (the ID is only this database's)."""
+    qp = st.query_params
+    for k in (KEY, RELEASE, ID):
+        qp.pop(k, None)
+    if st.session_state.get("share_box") is not None:
+        qp.update(common.share_params(int(st.session_state["share_box"])))
+
+
+def _canonical(params: dict[str, str]) -> None:
+    """Put the share's stable link in the address (dropping the old ID form), so the address
+    a journalist copies survives a rebuild of the database."""
+    qp = st.query_params
+    if ID in qp and KEY in params:
+        del qp[ID]
+    for k, v in params.items():
+        if qp.get(k) != v:
+            qp[k] = v
+
+
+KEY, RELEASE, ID = common.SHARE_KEY_PARAM, common.SHARE_RELEASE_PARAM, common.SHARE_ID_PARAM
+asked_key = st.query_params.get(KEY) or None
+asked_release = st.query_params.get(RELEASE) or None
+asked_id_text = st.query_params.get(ID) or None
+# The stable form wins over an old ID when a link carries both.
+if asked_key:
+    share_id = common.load(data.find_share, asked_key, asked_release)
+else:
+    share_id = _parse_id(asked_id_text)
+
 top = st.columns([4, 1], vertical_alignment="bottom")
 with top[1]:
-    share_id = st.number_input("Share ID", min_value=1, value=None, step=1, key="share",
-                               bind="query-params", help="IDs are those of this database; "
-                               "cite a share by its release, page or sheet and row.")
+    st.session_state["share_box"] = share_id
+    st.number_input("Share ID", min_value=1, value=None, step=1, key="share_box",
+                    on_change=_box_changed, help="IDs are those of this database and change "
+                    "when it is rebuilt; the page address names the share by its reference "
+                    "key and release, so copy the address to cite it.")
 heading = top[0].empty()
+
+if asked_key and share_id is None:
+    heading.header("Share detail", anchor=False)
+    where_asked = (f" in the release {common.esc(asked_release)}" if asked_release
+                   else "")
+    st.warning(f"This link asks for the share {common.esc(asked_key)}{where_asked}, which is "
+               "not in this database: the share or its release may have been removed, or "
+               "the release not loaded. Find the share again in the explorer.")
+    if st.button("Open the Shares explorer", icon=":material/table_view:"):
+        common.goto(common.SHARES)
+    st.stop()
 
 if share_id is None:
     heading.header("Share detail", anchor=False)
+    if asked_id_text:
+        st.warning(f"{common.esc(asked_id_text)} is not a share ID.")
     st.info("Choose a share in the Shares explorer, or type its ID.")
     if st.button("Open the Shares explorer", icon=":material/table_view:"):
         common.goto(common.SHARES)
@@ -50,6 +108,7 @@ if detail is None:
     st.warning(f"There is no share with ID {int(share_id)} in this database. IDs change when "
                "the database is rebuilt; find the share again in the explorer.")
     st.stop()
+_canonical(common.share_params(int(share_id)))
 
 s, flags = detail["share"], detail["flags"]
 with heading.container():

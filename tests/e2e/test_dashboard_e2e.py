@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
 import pytest
@@ -74,10 +75,13 @@ def test_load_follow_a_figure_search_filter_and_open_a_share(
     box = grid.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    share_id = e2e_db.share_ids[("S19", LATEST)]
-    expect(page).to_have_url(re.compile(rf"/share\?.*share={share_id}"), timeout=TIMEOUT)
+    # The address names the share stably: its key and its release's file, not its ID.
+    expect(page).to_have_url(re.compile(r"/share\?(.*&)?ref=S19(&|$)"), timeout=TIMEOUT)
     expect(page.get_by_role("heading", name="National Foundation for Educational Research")
            ).to_be_visible(timeout=TIMEOUT)
+    query = parse_qs(urlsplit(page.url).query)
+    assert (query["ref"], query["in"]) == (["S19"], [fx.RELEASES[LATEST - 1].source_file])
+    assert "share" not in query
     assert "q=phonics" in page.url  # the filters travel with the share
     page.get_by_role("tab", name="Source and provenance").click()
     expect(page.get_by_text("sheet 'DSAP approved shares'", exact=False).first
@@ -88,10 +92,15 @@ def test_load_follow_a_figure_search_filter_and_open_a_share(
 
 def test_pdf_share_shows_its_source_page(page: Page, app_url: str, e2e_db: fx.Built,
                                          artifacts: Path) -> None:
+    # An old link by ID still opens, and the address becomes the stable link.
     share_id = e2e_db.share_ids[("S01", 2)]
     page.goto(f"{app_url}/share?share={share_id}")
     expect(page.get_by_role("heading", name="Times Newspapers Limited")
            ).to_be_visible(timeout=TIMEOUT)
+    pdf = fx.RELEASES[1].source_file
+    expect(page).to_have_url(re.compile(rf"/share\?(.*&)?ref=S01&in={re.escape(pdf)}(&|$)"),
+                             timeout=TIMEOUT)
+    assert "share=" not in page.url
     page.get_by_role("tab", name="Source and provenance").click()
     image = page.get_by_test_id("stImage").locator("img")
     expect(image).to_be_visible(timeout=TIMEOUT)

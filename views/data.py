@@ -197,18 +197,13 @@ def releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def headline(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, int]:
     """Counts behind the overview's headline figures for one release."""
+    # "Identifying pupil-level" as the analysis views define it (v_share_details).
     row = con.execute("""
-        WITH s AS (SELECT share_id, coalesce(sector, 'unknown') AS sector
-                   FROM shares WHERE release_id = ?),
-             f AS (SELECT share_id,
-                          bool_or(flag = 'identifying') AND bool_or(flag = 'pupil_level') AS ip
-                   FROM share_flags WHERE share_id IN (SELECT share_id FROM s)
-                   GROUP BY share_id)
         SELECT count(*),
                count(*) FILTER (WHERE sector = 'commercial'),
                count(*) FILTER (WHERE sector = 'press'),
-               count(*) FILTER (WHERE coalesce(f.ip, false))
-        FROM s LEFT JOIN f USING (share_id)""", [release_id]).fetchone()
+               count(*) FILTER (WHERE identifying AND pupil_level)
+        FROM shares WHERE release_id = ?""", [release_id]).fetchone()
     total, commercial, press, ident = row if row else (0, 0, 0, 0)
     return {"shares": total, "commercial": commercial, "press": press,
             "identifying_pupil": ident}
@@ -224,16 +219,12 @@ def sector_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def identifying_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per release: shares, identifying pupil-level shares and their percentage."""
+    """Per release: shares, identifying pupil-level shares and their percentage (the analysis
+    view ``v_identifying_over_time``: one definition for the chart and the exports)."""
     return _df(con, """
-        WITH ip AS (SELECT share_id FROM share_flags WHERE flag = 'identifying'
-                    INTERSECT SELECT share_id FROM share_flags WHERE flag = 'pupil_level')
-        SELECT s.release_id, r.release_order, count(*) AS shares,
-               count(ip.share_id) AS identifying_pupil,
-               round(100.0 * count(ip.share_id) / count(*), 1) AS pct
-        FROM shares s JOIN releases r ON r.release_id = s.release_id
-        LEFT JOIN ip ON ip.share_id = s.share_id
-        GROUP BY ALL ORDER BY r.release_order""")
+        SELECT release_id, release_order, shares,
+               identifying_pupil_level_shares AS identifying_pupil, pct_identifying AS pct
+        FROM v_identifying_over_time ORDER BY release_order""")
 
 
 def overview(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, Any]:

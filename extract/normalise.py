@@ -16,7 +16,6 @@ from extract.model import IngestError, ParsedRelease, RawTable
 from extract.values import parse_count, parse_date
 
 DATE_FIELDS = ("date_approved", "date_released")
-TEXT_FIELDS = tuple(f for f in SHARE_FIELDS if f not in (*DATE_FIELDS, "number_of_pupils"))
 # A table is a table of shares when it names who gets the data or what for.
 SHARE_EVIDENCE = {"organisation", "project", "purpose"}
 

@@ -123,6 +123,16 @@ pages = [
             url_path="changes"),
     st.Page(common.EXPORT, title="Export", icon=":material/download:", url_path="export"),
 ]
+# Pages added by later work; each appears once its script exists.
+for script, title, icon, url in (
+    (common.FINDINGS, "Findings", ":material/fact_check:", "findings"),
+    (common.HOME_OFFICE, "Home Office", ":material/policy:", "home-office"),
+    (common.QUESTIONS, "Questions", ":material/help:", "questions"),
+    (common.REVIEW, "Needs review", ":material/rule:", "review"),
+    (common.HEALTH, "Release health", ":material/health_and_safety:", "health"),
+):
+    if (REPO / script).exists():
+        pages.append(st.Page(script, title=title, icon=icon, url_path=url))
 page = st.navigation(pages)
 
 if sample:

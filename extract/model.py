@@ -27,6 +27,24 @@ class RawRow:
 
 
 @dataclass
+class TableWarning:
+    """A self-check that failed on one table, with where to look.
+
+    Readers attach these to the table they concern (``RawTable.warnings``); ingest stores
+    each as a row of ``ingest_warnings`` and counts them in ``table_reports``, and the CLI
+    prints them with file, page (or sheet) and row. ``kind`` is a short stable code
+    (e.g. ``two_references``, ``two_dates``, ``no_key``, ``extra_cells``,
+    ``orphan_reference``, ``total_row``) so reports can be grouped and tested.
+    """
+
+    kind: str
+    message: str
+    page: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+
+
+@dataclass
 class RawTable:
     """A section: its title, its header row and all its data rows across pages."""
 
@@ -37,6 +55,8 @@ class RawTable:
     rows: list[RawRow] = field(default_factory=list)
     first_page: int | None = None
     sheet: str | None = None
+    last_page: int | None = None  # PDF: the last page the table has rows on
+    warnings: list[TableWarning] = field(default_factory=list)
 
 
 @dataclass

@@ -19,7 +19,6 @@ import duckdb
 import pdfplumber
 import pytest
 
-from extract import pdf as pdf_reader
 from extract.ingest import ingest
 from extract.model import ParsedRelease
 from extract.pdf import read_pdf
@@ -163,12 +162,10 @@ def test_provenance_page_and_row(cases: dict[str, Case], name: str) -> None:
             table.first_page == case.report["sections"][table.section] + 1)
 
 
-def test_pool_and_single_process_agree(cases: dict[str, Case],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pool_and_single_process_agree(cases: dict[str, Case]) -> None:
     """Stitching across chunk boundaries gives what one process reading in order gives."""
     case = cases["unruled"]
-    monkeypatch.setattr(pdf_reader, "POOL_MIN_PAGES", 10_000)
-    single = read_pdf(case.path)
+    single = read_pdf(case.path, settings={"workers": 1})
     assert single.tables == case.parsed.tables
     assert single.title == case.parsed.title
 

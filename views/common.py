@@ -29,6 +29,11 @@ SHARES = "views/shares.py"
 SHARE = "views/share.py"
 CHANGES = "views/changes.py"
 EXPORT = "views/export.py"
+FINDINGS = "views/findings.py"
+QUESTIONS = "views/questions.py"
+HOME_OFFICE = "views/home_office.py"
+REVIEW = "views/review.py"
+HEALTH = "views/health.py"
 
 ALL_RELEASES = "All releases"
 SAMPLE_BANNER = SAMPLE_NOTICE

@@ -29,6 +29,7 @@ from rich.progress import (
 
 from extract.db import DatabaseError, db_path
 from extract.ingest import FileResult, ingest
+from extract.settings import READERS, ReaderSettings
 
 SUBCOMMANDS = ("ingest", "changes", "fetch")
 log = logging.getLogger("extract")
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="+", metavar="PATH")
     ing.add_argument("--db", help="DuckDB file (default data/npd_register.duckdb or $NPD_DB)")
     ing.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    ing.add_argument("--reader", choices=READERS, default=None,
+                     help=f"PDF character source (default: {ReaderSettings().reader}); "
+                     "pdfminer is the reference, for diagnosis")
     ch = sub.add_parser("changes", help="print shares added, removed and changed per release")
     ch.add_argument("--db")
     ch.add_argument("--release", help="only this release (file name); default all")
@@ -88,7 +92,8 @@ def run_ingest(args: argparse.Namespace, console: Console) -> int:
         return on_page
 
     with progress:
-        results = ingest(args.paths, args.db, on_file=on_file)
+        settings = {"reader": args.reader} if args.reader else None
+        results = ingest(args.paths, args.db, on_file=on_file, settings=settings)
     if not results:
         print(f"error: no PDF, ODS, XLSX or CSV files found in {' '.join(args.paths)}",
               file=sys.stderr)

@@ -21,6 +21,7 @@ import pandas as pd
 from extract.db import REPO, Discard, writable
 from extract.model import IngestError, ParsedRelease
 from extract.normalise import Normalised, normalise
+from extract.settings import ReaderSettings
 from extract.values import parse_period
 
 EXTRACTOR_VERSION = "1.0.0"
@@ -64,7 +65,8 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_release(path: Path, on_page: PageCallback | None = None) -> ParsedRelease:
+def read_release(path: Path, on_page: PageCallback | None = None,
+                 settings: ReaderSettings | None = None) -> ParsedRelease:
     """Dispatch to the reader for the file's format. Raises IngestError with the reason."""
     if not path.exists():
         raise IngestError("no such file")
@@ -74,7 +76,7 @@ def read_release(path: Path, on_page: PageCallback | None = None) -> ParsedRelea
     if suffix == ".pdf":
         from extract.pdf import read_pdf
 
-        return read_pdf(path, on_page)
+        return read_pdf(path, on_page, settings)
     if suffix in {".ods", ".xlsx", ".xlsm", ".csv"}:
         from extract.sheets import read_spreadsheet
 
@@ -123,7 +125,8 @@ def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
         [release_id, name, _display_path(path), sha, parsed.format, parsed.title,
          period[0] if period else None, period[1] if period else None, parsed.page_count,
          len(norm.shares) + len(norm.counts),
-         "sample" in marker, dt.datetime.now(dt.UTC).replace(tzinfo=None), EXTRACTOR_VERSION],
+         "sample" in marker, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+         f"{EXTRACTOR_VERSION}+{parsed.reader}" if parsed.reader else EXTRACTOR_VERSION],
     )
     const = {"release_id": release_id, "source_file": name}
     _insert(con, "shares", norm.shares, const)
@@ -183,8 +186,14 @@ def ingest(
     db: str | os.PathLike[str] | None = None,
     on_file: Callable[[Path], PageCallback | None] | None = None,
     force_derive: bool = False,
+    settings: ReaderSettings | dict[str, object] | None = None,
 ) -> list[FileResult]:
-    """Ingest files and folders into ``db``; returns one result per file, in order."""
+    """Ingest files and folders into ``db``; returns one result per file, in order.
+
+    ``settings`` are the PDF reader's (:class:`extract.settings.ReaderSettings`), e.g.
+    ``{"reader": "pdfminer"}`` to diagnose a file with the reference character source.
+    """
+    settings = ReaderSettings.resolve(settings)  # type: ignore[arg-type]
     files = expand(paths)
     results: list[FileResult] = []
     loaded_here: dict[str, Path] = {}
@@ -215,7 +224,7 @@ def ingest(
                     res.status, res.reason = "duplicate", (
                         f"same content as {twin[0]}, already loaded; not counted twice")
                     continue
-                parsed = read_release(path, on_file(path) if on_file else None)
+                parsed = read_release(path, on_file(path) if on_file else None, settings)
                 parsed.source_file = path.name
                 norm = normalise(parsed)
             except IngestError as exc:

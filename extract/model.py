@@ -69,6 +69,9 @@ class ParsedRelease:
     page_count: int | None = None  # PDF pages, or number of sheets for spreadsheets
     tables: list[RawTable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The PDF character source used ("pdfminer" or "pdfium"); None for spreadsheets.
+    # Recorded in releases.extractor_version, e.g. "1.0.0+pdfium".
+    reader: str | None = None
 
 
 class IngestError(Exception):

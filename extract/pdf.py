@@ -709,5 +709,5 @@ def read_pdf(path: Path, on_page: PageCallback | None = None,
               sum(len(t.rows) for t in tables))
     return ParsedRelease(
         source_file=path.name, format="pdf", title=title, page_count=n_pages, tables=tables,
-        warnings=warnings,
+        warnings=warnings, reader=settings.reader,
     )

@@ -450,7 +450,8 @@ COLUMN_COMMENTS: dict[str, str] = {
     "releases.is_sample": "Title or file name says 'sample': reconstructed data, not a DfE"
     " publication.",
     "releases.ingested_at": "When the file was stored (UTC).",
-    "releases.extractor_version": "Version of the extractor that read the file.",
+    "releases.extractor_version": "Version of the extractor that read the file; for PDFs"
+    " + the character source, e.g. 1.0.0+pdfium.",
     "shares.share_id": "Row id; renumbered when a release is re-ingested, so cite reference"
     " or share_key with the release.",
     "shares.release_id": "The release (releases.release_id) this row was read from.",

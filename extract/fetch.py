@@ -265,6 +265,43 @@ def _human(n: int) -> str:
 
 # --- manifest -----------------------------------------------------------------------------------
 
+_PROVENANCE_CACHE: dict[tuple[str, int, int], dict[str, Any] | None] = {}
+
+
+def provenance_for(path: Path) -> dict[str, Any] | None:
+    """Where a release file came from, if ``python -m extract fetch`` downloaded it.
+
+    Returns ``{"url", "retrieved", "sha256", "size"}`` from the ``manifest.json`` in the file's
+    folder, or None when the folder has no manifest, the manifest does not list the file, or
+    the file on disk is no longer the one downloaded (its size or sha256 differ): provenance
+    printed on an export must describe the bytes that were read, not a file of the same name.
+    Cached by (path, size, mtime), so page footers can call it on every render.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _PROVENANCE_CACHE:
+        return _PROVENANCE_CACHE[key]
+    out: dict[str, Any] | None = None
+    for url, entry in load_manifest(path.parent).items():
+        if entry.get("filename") != path.name:
+            continue
+        if entry.get("size") != st.st_size:
+            break
+        try:
+            same = entry.get("sha256") == sha256_of(path)
+        except OSError:
+            same = False
+        if same:
+            out = {"url": url, "retrieved": entry.get("fetched_at"),
+                   "sha256": entry["sha256"], "size": st.st_size}
+        break
+    _PROVENANCE_CACHE[key] = out
+    return out
+
+
 def load_manifest(dest: Path) -> dict[str, dict[str, Any]]:
     """URL -> entry. A missing or unreadable manifest means nothing is known to be present."""
     path = dest / MANIFEST

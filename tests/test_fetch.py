@@ -282,3 +282,20 @@ def test_cli_fetch_subcommand(remote: Remote, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"downloaded: {ODS}" in proc.stdout
     assert (dest / CSV).read_bytes() == (DATA / CSV).read_bytes()
+
+
+def test_provenance_for_a_fetched_file_and_none_once_it_changes(remote: Remote,
+                                                                tmp_path: Path) -> None:
+    from extract.fetch import provenance_for
+
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 0
+    prov = provenance_for(dest / CSV)
+    assert prov is not None
+    assert prov["url"].endswith(f"/{CSV}") and prov["sha256"] == _sha(DATA / CSV)
+    assert prov["size"] == (DATA / CSV).stat().st_size and prov["retrieved"]
+    # A user's own file beside the downloads, and an edited download, have no provenance.
+    (dest / "mine.csv").write_text("a,b\n")
+    assert provenance_for(dest / "mine.csv") is None
+    (dest / CSV).write_bytes((DATA / CSV).read_bytes() + b"x")
+    assert provenance_for(dest / CSV) is None

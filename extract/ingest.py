@@ -25,6 +25,10 @@ from extract.settings import ReaderSettings
 from extract.values import parse_period
 
 EXTRACTOR_VERSION = "1.0.0"
+# releases.licence: DfE publishes the register under the OGL; the bundled sample is ours.
+OGL = "Open Government Licence v3.0"
+SAMPLE_LICENCE = ("Invented sample data made for this tool (not a DfE publication, not "
+                  "Open Government Licence material)")
 SUPPORTED = {".pdf", ".ods", ".xlsx", ".xlsm", ".csv"}
 PageCallback = Callable[[int, int], None]  # (pages done, pages total)
 
@@ -128,12 +132,26 @@ def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
          "sample" in marker, dt.datetime.now(dt.UTC).replace(tzinfo=None),
          f"{EXTRACTOR_VERSION}+{parsed.reader}" if parsed.reader else EXTRACTOR_VERSION],
     )
+    _store_provenance(con, release_id, path, "sample" in marker)
     const = {"release_id": release_id, "source_file": name}
     _insert(con, "shares", norm.shares, const)
     _insert(con, "count_rows", norm.counts, const)
     _insert(con, "legend_rows", norm.legend, const)
     _insert(con, "unmapped_columns", norm.unmapped, const)
     _insert(con, "ingest_warnings", [{"message": w} for w in norm.warnings], const)
+
+
+def _store_provenance(con: duckdb.DuckDBPyConnection, release_id: int, path: Path,
+                      sample: bool) -> None:
+    """URL and retrieval date from fetch's manifest (when the bytes are the downloaded ones)
+    and the licence, stored once so exports and page footers read them from the database."""
+    from extract.fetch import provenance_for
+
+    prov = provenance_for(path) or {}
+    con.execute("UPDATE releases SET source_url = ?, retrieved_at = ?, licence = ? "
+                "WHERE release_id = ?",
+                [prov.get("url"), prov.get("retrieved"), SAMPLE_LICENCE if sample else OGL,
+                 release_id])
 
 
 def _display_path(path: Path) -> str:

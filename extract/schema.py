@@ -111,6 +111,11 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
     source_file VARCHAR NOT NULL,
     message     VARCHAR NOT NULL
 );
+
+-- Provenance of the file (analysis/figures, exports, page footers read it from here).
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS source_url VARCHAR;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS retrieved_at VARCHAR;
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS licence VARCHAR;
 """
 
 # --- history across releases (extract/history.py) --------------------------------------------
@@ -452,6 +457,12 @@ COLUMN_COMMENTS: dict[str, str] = {
     "releases.ingested_at": "When the file was stored (UTC).",
     "releases.extractor_version": "Version of the extractor that read the file; for PDFs"
     " + the character source, e.g. 1.0.0+pdfium.",
+    "releases.source_url": "The gov.uk attachment URL the file was downloaded from (python -m"
+    " extract fetch's manifest); NULL when the file was not fetched by the tool.",
+    "releases.retrieved_at": "When that download happened (ISO 8601, UTC); NULL when not"
+    " fetched by the tool.",
+    "releases.licence": "Licence of the file's contents: Open Government Licence v3.0 for DfE"
+    " publications; the bundled sample is this project's own invented data.",
     "shares.share_id": "Row id; renumbered when a release is re-ingested, so cite reference"
     " or share_key with the release.",
     "shares.release_id": "The release (releases.release_id) this row was read from.",

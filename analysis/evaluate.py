@@ -47,7 +47,9 @@ def load_labelled(path: Path = LABELLED) -> list[tuple[str, str]]:
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
+            # '#' lines are comments (provenance, first scores); blank lines keep numbering.
+            lines = ["\n" if ln.startswith("#") else ln for ln in fh]
+            reader = csv.DictReader(lines)
             header = [h.strip() for h in reader.fieldnames or []]
             missing = [c for c in ("name", "sector") if c not in header]
             if missing:

@@ -49,7 +49,8 @@ def load_labelled(path: Path = LABELLED) -> list[tuple[str, str]]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             # '#' lines are comments (provenance, first scores); blank lines keep numbering.
             lines = ["\n" if ln.startswith("#") else ln for ln in fh]
-            reader = csv.DictReader(lines)
+            skip = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+            reader = csv.DictReader(lines[skip:])
             header = [h.strip() for h in reader.fieldnames or []]
             missing = [c for c in ("name", "sector") if c not in header]
             if missing:
@@ -63,10 +64,10 @@ def load_labelled(path: Path = LABELLED) -> list[tuple[str, str]]:
                 if not name and not sector:
                     continue
                 if sector not in SECTORS:
-                    raise IngestError(f"line {reader.line_num}: unknown sector {sector[:40]!r}; "
+                    raise IngestError(f"line {reader.line_num + skip}: unknown sector {sector[:40]!r}; "
                                       f"expected one of {', '.join(SECTORS)}")
                 if not name:
-                    raise IngestError(f"line {reader.line_num}: blank name")
+                    raise IngestError(f"line {reader.line_num + skip}: blank name")
                 out.append((name, sector))
     except UnicodeDecodeError as exc:
         raise IngestError(f"not a UTF-8 text file (byte {exc.start})") from exc

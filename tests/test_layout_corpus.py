@@ -265,7 +265,7 @@ def test_fpdf2_borderless_middle(corpus: Callable[[str], Case]) -> None:
 
 @pytest.mark.slow
 def test_calc_borders_portrait(corpus: Callable[[str], Case]) -> None:
-    """First score: FIRST_SCORE_calc_borders_portrait."""
+    """First score: 52/52 rows once, 100% cells exact."""
     _check(corpus("calc_borders_portrait"))
 
 
@@ -273,38 +273,39 @@ def test_calc_borders_portrait(corpus: Callable[[str], Case]) -> None:
 def test_writer_unruled_landscape(corpus: Callable[[str], Case]) -> None:
     """Writer table without borders or cell padding, repeated heading row.
 
-    First score: FIRST_SCORE_writer_unruled_landscape.
+    First score: 55/55 rows once, 95.2% cells exact, 4 junk rows.
     """
     _check(corpus("writer_unruled_landscape"))
 
 
 @pytest.mark.slow
 def test_chromium_unruled_tight_portrait(corpus: Callable[[str], Case]) -> None:
-    """First score: FIRST_SCORE_chromium_unruled_tight_portrait."""
+    """First score: 47/47 rows once, 99.0% cells exact, 1 junk row."""
     _check(corpus("chromium_unruled_tight_portrait"))
 
 
 @pytest.mark.slow
 def test_chromium_zebra_landscape(corpus: Callable[[str], Case]) -> None:
-    """First score: FIRST_SCORE_chromium_zebra_landscape."""
+    """First score: 20/40 rows once, 50.0% cells exact (the police table skipped: its
+    stripes were taken for a grid with no register header)."""
     _check(corpus("chromium_zebra_landscape"))
 
 
 def test_reportlab_ruled_portrait(corpus: Callable[[str], Case]) -> None:
-    """First score: FIRST_SCORE_reportlab_ruled_portrait."""
+    """First score: 55/55 rows once, 100% cells exact."""
     _check(corpus("reportlab_ruled_portrait"))
 
 
 def test_fpdf2_horizontal_lines_portrait(corpus: Callable[[str], Case]) -> None:
     """Rulings between rows only (no verticals): not a grid, an unruled table with lines.
 
-    First score: FIRST_SCORE_fpdf2_horizontal_lines_portrait.
+    First score: 12/37 rows once, 19.4% cells exact.
     """
     _check(corpus("fpdf2_horizontal_lines_portrait"))
 
 
 def test_fpdf2_internal_tight(corpus: Callable[[str], Case]) -> None:
-    """First score: FIRST_SCORE_fpdf2_internal_tight."""
+    """First score: 12/52 rows once, 11.4% cells exact, 13 junk rows."""
     _check(corpus("fpdf2_internal_tight"))
 
 

@@ -4,6 +4,9 @@
     python -m analysis evaluate [--labelled FILE]  # precision/recall on labelled names
     python -m analysis export [--db FILE] --out FILE.csv|.xlsx|.parquet
     python -m analysis rebuild [--db FILE]         # re-apply edited data/reference files
+    python -m analysis figures [--period 2012-03..2020-06] [--format table|csv|json]
+    python -m analysis query NAME [--param k=v]... | --list
+    python -m analysis brief [--release LABEL] --out brief.html
 
 Errors are one line on stderr (``error: <file>: <reason>``) with a non-zero exit status.
 """
@@ -37,7 +40,27 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True, type=Path, help="FILE.csv, FILE.xlsx or FILE.parquet")
     r = sub.add_parser("rebuild", help="recompute organisations, sectors and flags in a database")
     r.add_argument("--db")
+    _add_g_parsers(sub)
     return p
+
+
+def _add_g_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """figures, query and brief (analysis/figures.py, queries.py, brief.py)."""
+    f = sub.add_parser("figures", help="published figures recomputed, with the rows behind each")
+    f.add_argument("--db")
+    f.add_argument("--period", help="recompute every figure over YYYY-MM..YYYY-MM")
+    f.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    f.add_argument("--rows", metavar="ID", help="print the rows behind one figure (CSV)")
+    q = sub.add_parser("query", help="run a ready-made question (data/queries/*.sql)")
+    q.add_argument("name", nargs="?", metavar="NAME")
+    q.add_argument("--db")
+    q.add_argument("--param", action="append", default=[], metavar="K=V")
+    q.add_argument("--list", action="store_true", help="list the questions")
+    q.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    b = sub.add_parser("brief", help="a self-contained HTML briefing on one release")
+    b.add_argument("--db")
+    b.add_argument("--release", metavar="LABEL", help="period label or file (default: latest)")
+    b.add_argument("--out", required=True, type=Path)
 
 
 def _classify(names: list[str]) -> int:
@@ -162,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args.labelled)
         if args.command == "export":
             return _export(args.db, args.out)
+        if args.command in ("figures", "query", "brief"):
+            from analysis.commands import run
+
+            return run(args)
         return _rebuild(args.db)
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit

@@ -255,3 +255,109 @@ def test_cli_entry_point_reports_without_traceback(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 1
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+
+
+LOOKALIKES = ["\uff1dHYPERLINK(\"http://evil.example\")", "\uff0b44 1234", "\uff0d5",
+              "\uff20SUM(A1)", "\u200b=1+1", "\u200d\u200b+cmd", "\ufeff=2*3", "\u2060@x",
+              "\u00ad-1"]
+
+
+@pytest.mark.parametrize("cell", LOOKALIKES)
+def test_lookalike_formula_starts_are_neutralised(cell: str) -> None:
+    assert neutralise(pd.DataFrame({"a": [cell]}))["a"].item() == "'" + cell
+    rows = list(csv.reader(io.StringIO(to_csv_bytes(pd.DataFrame({"a": [cell]}))
+                                       .decode("utf-8-sig"))))
+    assert rows[1] == ["'" + cell]
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes({"s": pd.DataFrame({"a": [cell]})})))
+    assert wb["s"]["A2"].value == "'" + cell and wb["s"]["A2"].data_type != "f"
+
+
+def test_plain_text_with_invisible_characters_is_left_alone() -> None:
+    cells = ["\u200bFFT Education Ltd", "a\uff1db", "\u200b", "Tier 1 \uff0b 2"]
+    assert neutralise(pd.DataFrame({"a": cells}))["a"].tolist() == cells
+
+
+def test_xlsx_says_where_it_cut_a_long_cell() -> None:
+    from analysis.export import XLSX_CELL_LIMIT
+
+    long = "pupil level data items; " * 2000  # 48,000 characters
+    df = pd.DataFrame({"reference": ["DS00001", "DS00002"], "data_shared": ["short", long]})
+    about = pd.DataFrame([("Contents", "test")], columns=["item", "value"])
+    wb = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes({ABOUT_SHEET: about, "rows": df})))
+    cell = wb["rows"]["B3"].value
+    assert len(cell) == XLSX_CELL_LIMIT
+    assert cell.endswith("more characters; Excel cells hold at most 32,767]")
+    kept = cell.index(" [cut")
+    assert f"[cut: {len(long) - kept:,} more characters" in cell
+    assert long.startswith(cell[:cell.index(" [cut")])
+    notes = {r[0]: r[1] for r in wb[ABOUT_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert "sheet 'rows', column data_shared, row 3" in notes["Cut cells"]
+    assert wb["rows"]["B2"].value == "short"
+    # CSV keeps the whole text
+    assert long.strip() in to_csv_bytes(df).decode("utf-8-sig")
+
+
+def test_exports_carry_provenance_columns(db: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.export import PROVENANCE_COLUMNS, PROVENANCE_SEPARATOR, SAMPLE_LICENCE
+
+    con = connect_readonly(db)
+    shas = dict(con.execute("SELECT source_file, sha256 FROM releases").fetchall())
+    con.close()
+    out = tmp_path / "reuse.csv"
+    assert _run(capsys, "export", "--db", str(db), "--out", str(out))[0] == 0
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    header = rows[0]
+    sep = header.index(PROVENANCE_SEPARATOR)
+    assert tuple(header[sep + 1:]) == PROVENANCE_COLUMNS
+    assert header.index("share_url") == header.index("share_key") + 1 < sep
+    for r in rows[1:]:
+        rec = dict(zip(header, r, strict=True))
+        assert r[sep] == ""  # the separator's cells are empty, not a '- placeholder
+        assert rec["source_file"] == rec["release_file"]
+        assert rec["source_sha256"] == shas[rec["release_file"]]
+        assert rec["source_url"] == "" and rec["retrieved_at"] == ""  # not fetched
+        assert rec["licence"] == SAMPLE_LICENCE  # the sample is ours, not OGL
+        assert rec["tool_version"].startswith("npd-shares ")
+        assert rec["share_url"] == (f"/share?ref={rec['share_key']}&in={rec['release_file']}"
+                                    if rec["share_key"] else "")
+    assert not any(v == "'-" for r in rows for v in r)
+    xlsx = tmp_path / "reuse.xlsx"
+    assert _run(capsys, "export", "--db", str(db), "--out", str(xlsx))[0] == 0
+    wb = openpyxl.load_workbook(xlsx)
+    for sheet in ("summary", "by_organisation", "rows"):
+        head = [c.value for c in wb[sheet][1]]
+        assert head[-len(PROVENANCE_COLUMNS) - 1] == PROVENANCE_SEPARATOR
+    about = {r[0]: r[1] for r in wb[ABOUT_SHEET].iter_rows(min_row=2, values_only=True)}
+    source_lines = [k for k in about if k.startswith("Source: ")]
+    assert len(source_lines) == 3
+    assert all("sha256 " in about[k] and "licence: " in about[k] for k in source_lines)
+    assert about["Tool version"].startswith("npd-shares ")
+    assert "32,767" in about["Long text"]
+
+
+def test_ingest_records_fetch_provenance(tmp_path: Path) -> None:
+    """A file downloaded by `extract fetch` keeps its URL and date in releases (and an OGL
+    licence); a file that is not in the manifest has none."""
+    import hashlib
+    import json as _json
+
+    from extract.ingest import OGL, ingest
+
+    src = REPO / "tests" / "data" / "govuk" / "DfE_external_data_shares_June_2023_DSAP.csv"
+    dest = tmp_path / "releases"
+    dest.mkdir()
+    copy = dest / src.name
+    copy.write_bytes(src.read_bytes())
+    url = "https://assets.publishing.service.gov.uk/media/x/" + src.name
+    (dest / "manifest.json").write_text(_json.dumps({"files": {url: {
+        "filename": src.name, "sha256": hashlib.sha256(copy.read_bytes()).hexdigest(),
+        "size": copy.stat().st_size, "fetched_at": "2026-11-30T21:04:11+00:00"}}}))
+    db = tmp_path / "p.duckdb"
+    ingest([copy], db)
+    con = connect_readonly(db)
+    try:
+        got = con.execute("SELECT source_url, retrieved_at, licence FROM releases").fetchall()
+    finally:
+        con.close()
+    assert got == [(url, "2026-11-30T21:04:11+00:00", OGL)]

@@ -17,11 +17,13 @@ import argparse
 import contextlib
 import datetime as dt
 import hashlib
+import http.client
 import json
 import os
 import re
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,12 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from extract.ingest import sha256_of
+from extract.limits import LIMITS, human_bytes
+from extract.printable import visible
 from extract.values import parse_period
 
 DEFAULT_API = "https://www.gov.uk/api/content/government/publications/dfe-external-data-shares"
 ENV_API = "NPD_GOVUK_API"
 REGISTER_SUFFIXES = {".pdf", ".ods", ".xlsx", ".xlsm", ".csv"}
 TIMEOUT = 30  # seconds per request: gov.uk answers fast; a hang means offline
+FILE_DEADLINE = 600  # seconds for one file's body, however steadily it trickles in
+RUN_DEADLINE = 3600  # seconds for the whole run; later files are reported, not attempted
 CHUNK = 1 << 16
 USER_AGENT = "npd-shares-fetch/1.0 (python urllib)"
 MANIFEST = "manifest.json"
@@ -58,18 +64,20 @@ class Attachment:
 def cli_fetch(args: argparse.Namespace) -> int:
     """Fetch every release attachment into ``args.dest``; 0 if all are present, else 1."""
     dest = Path(args.dest)
+    deadline = time.monotonic() + float(getattr(args, "deadline", None) or RUN_DEADLINE)
     apis = [args.api_url or os.environ.get(ENV_API) or DEFAULT_API, *(args.archive or [])]
     attachments: list[Attachment] = []
     for api in apis:
         try:
             attachments.extend(list_attachments(api))
         except FetchError as exc:
-            print(f"error: {api}: {exc}", file=sys.stderr)
+            print(f"error: {visible(api)}: {exc}", file=sys.stderr)
             return 1
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"error: {dest}: cannot create folder ({exc.strerror or exc})", file=sys.stderr)
+        print(f"error: {visible(dest)}: cannot create folder ({exc.strerror or exc})",
+              file=sys.stderr)
         return 1
     manifest = load_manifest(dest)
     counts = {"downloaded": 0, "updated": 0, "already present": 0, "failed": 0}
@@ -79,28 +87,34 @@ def cli_fetch(args: argparse.Namespace) -> int:
         if att.url in seen:  # an archived publication can list the same file again
             continue
         seen.add(att.url)
+        name = att.filename
         replaced = _replaced_url(att, manifest, apis, listed)
         old_entry = manifest.pop(replaced) if replaced else None
         if old_entry:  # the publisher swapped the file: the new URL takes over its name
             manifest[att.url] = {**old_entry, "etag": None, "last_modified": None}
-        name = _unique_name(att, manifest)
         try:
-            status, entry = fetch_one(att, name, dest, manifest.get(att.url))
-        except FetchError as exc:
+            name = _unique_name(att, manifest)
+            if time.monotonic() > deadline:
+                raise FetchError("not attempted: the run's deadline passed "
+                                 f"({getattr(args, 'deadline', None) or RUN_DEADLINE:g} s)")
+            status, entry = fetch_one(att, name, dest, manifest.get(att.url), deadline)
+            manifest[att.url] = entry
+            save_manifest(dest, manifest)
+        except Exception as exc:  # one bad entry never aborts the run
             counts["failed"] += 1
-            print(f"error: {name}: {exc}", file=sys.stderr)
+            reason = str(exc) if isinstance(exc, FetchError) else (
+                f"{type(exc).__name__}: {_reason(exc)}")
+            print(f"error: {visible(name)}: {visible(reason)}", file=sys.stderr)
+            manifest.pop(att.url, None)
             if replaced and old_entry:
-                del manifest[att.url]
                 manifest[replaced] = old_entry
             continue
-        manifest[att.url] = entry
-        save_manifest(dest, manifest)
         counts[status] += 1
         size = f" ({_human(entry['size'])})" if status != "already present" else ""
-        print(f"{status}: {name}{size}")
+        print(f"{status}: {visible(name)}{size}")
     done = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     print(f"{len(seen)} files from {len(apis)} publication(s): {done or 'nothing to do'}; "
-          f"folder {dest}")
+          f"folder {visible(dest)}")
     return 1 if counts["failed"] else 0
 
 
@@ -187,12 +201,21 @@ def _unique_name(att: Attachment, manifest: dict[str, dict[str, Any]]) -> str:
 
 # --- downloading --------------------------------------------------------------------------------
 
-def fetch_one(att: Attachment, name: str, dest: Path, entry: dict[str, Any] | None
-              ) -> tuple[str, dict[str, Any]]:
-    """Download one attachment unless present and unchanged; returns (status, manifest entry)."""
+def fetch_one(att: Attachment, name: str, dest: Path, entry: dict[str, Any] | None,
+              deadline: float | None = None) -> tuple[str, dict[str, Any]]:
+    """Download one attachment unless present and unchanged; returns (status, manifest entry).
+
+    The body goes to a temporary name and is renamed into place only when complete: as long
+    as ``Content-Length`` says (or, without one, as long as the publication lists), never
+    longer than :attr:`Limits.max_file_bytes`, within the per-file and the run's deadline.
+    A file in ``dest`` that fetch did not write is never overwritten.
+    """
     target = dest / name
     present = (entry is not None and target.is_file()
+               and entry.get("size") == target.stat().st_size
                and entry.get("sha256") == sha256_of(target))
+    # A file of this name that fetch did not write (not in the manifest) is the user's.
+    foreign = entry is None and (target.exists() or target.is_symlink())
     headers: dict[str, str] = {}
     if present and entry is not None:
         if entry.get("etag"):
@@ -208,22 +231,24 @@ def fetch_one(att: Attachment, name: str, dest: Path, entry: dict[str, Any] | No
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
     tmp = Path(tmp_name)
     try:
-        h, size = hashlib.sha256(), 0
         with resp_cm as resp, os.fdopen(fd, "wb") as out:
             etag, modified = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-            while chunk := resp.read(CHUNK):
-                h.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-        sha = h.hexdigest()
+            sha, size = _download(resp, out, att, deadline)
         if present and entry is not None and sha == entry.get("sha256"):
             status = "already present"  # server sent it again, but it is the same file
+            tmp.unlink()
+        elif foreign:
+            if not (target.is_file() and not target.is_symlink() and sha == sha256_of(target)):
+                raise FetchError(f"{dest / name} exists and was not downloaded by fetch (it is "
+                                 "not in manifest.json); not overwritten: move it or use "
+                                 "another --dest")
+            status = "already present"  # the user's copy is byte-identical: adopt it
             tmp.unlink()
         else:
             status = "updated" if target.exists() else "downloaded"
             os.replace(tmp, target)
-    except (OSError, urllib.error.URLError) as exc:
-        raise FetchError(f"download failed ({_reason(exc)})") from exc
+    except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+        raise FetchError(f"download failed ({_reason(exc)}); nothing kept") from exc
     finally:
         tmp.unlink(missing_ok=True)
     return status, {
@@ -232,6 +257,73 @@ def fetch_one(att: Attachment, name: str, dest: Path, entry: dict[str, Any] | No
         "publication": att.publication,
         "fetched_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
+
+
+def _download(resp: Any, out: Any, att: Attachment, deadline: float | None
+              ) -> tuple[str, int]:
+    """Copy the body to ``out``; (sha256, size). Raises FetchError when the body is cut short,
+    longer than declared or than the limit, or slower than the deadline."""
+    limit = LIMITS.max_file_bytes
+    declared_raw = resp.headers.get("Content-Length")
+    declared: int | None = None
+    if declared_raw is not None:
+        try:
+            declared = int(declared_raw)
+        except ValueError:
+            raise FetchError(f"invalid Content-Length {declared_raw[:40]!r}") from None
+        if declared > limit:
+            raise FetchError(f"the server declares {_human(declared)}, over the limit of "
+                             f"{human_bytes(limit)} per file; not downloaded")
+    # Without Content-Length the publication's listed size bounds the body (with slack for
+    # a listing that lags a republished file), and a body that differs from it is suspect.
+    cap = declared if declared is not None else limit
+    if declared is None and att.file_size:
+        cap = min(limit, max(2 * att.file_size, att.file_size + (1 << 20)))
+    file_deadline = time.monotonic() + FILE_DEADLINE
+    end = min(file_deadline, deadline) if deadline else file_deadline
+    h, size = hashlib.sha256(), 0
+    # read1: return what one recv brings, so a body trickling in still meets the deadline.
+    while chunk := resp.read1(CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise FetchError(
+                f"the server sent more than {_human(cap)}"
+                + (" (its Content-Length)" if declared is not None
+                   else f" (listed as {_human(att.file_size)})" if att.file_size
+                   else f", the limit of {human_bytes(limit)} per file") + "; nothing kept")
+        h.update(chunk)
+        out.write(chunk)
+        if time.monotonic() > end:
+            raise FetchError(f"download took longer than {FILE_DEADLINE} s "
+                             "and was stopped; nothing kept"
+                             if end == file_deadline else
+                             "the run's deadline passed during the download; nothing kept")
+    if declared is not None and size != declared:
+        raise FetchError(f"incomplete download: {_human(size)} of the {_human(declared)} "
+                         "declared (connection closed early); nothing kept")
+    if declared is None and att.file_size and size != att.file_size:
+        raise FetchError(f"download is {_human(size)} but the publication lists "
+                         f"{_human(att.file_size)} (connection closed early?); nothing kept")
+    return h.hexdigest(), size
+
+
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s), and never from https down to plain http."""
+
+    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        location = headers.get("location") or headers.get("uri")
+        if location:
+            newurl = urllib.parse.urljoin(req.full_url, location)
+            old = urllib.parse.urlsplit(req.full_url).scheme
+            new = urllib.parse.urlsplit(newurl).scheme.lower()
+            if new not in ("http", "https") or (old == "https" and new == "http"):
+                raise FetchError(f"refused a redirect from {old}:// to {visible(newurl[:120])}")
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+_OPENER = urllib.request.build_opener(_SafeRedirects)
 
 
 def _open(url: str, headers: dict[str, str]) -> Any:
@@ -243,10 +335,10 @@ def _open(url: str, headers: dict[str, str]) -> Any:
         raise FetchError(f"not an http(s) URL: {url}")
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
     try:
-        return urllib.request.urlopen(req, timeout=TIMEOUT)
+        return _OPENER.open(req, timeout=TIMEOUT)
     except urllib.error.HTTPError:
         raise
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise FetchError(f"cannot reach the server (offline?): {_reason(exc)}") from exc
 
 
@@ -312,8 +404,19 @@ def load_manifest(dest: Path) -> dict[str, dict[str, Any]]:
     files = doc.get("files") if isinstance(doc, dict) else None
     if not isinstance(files, dict):
         return {}
-    return {u: e for u, e in files.items()
-            if isinstance(e, dict) and isinstance(e.get("filename"), str)}
+    return {u: e for u, e in files.items() if isinstance(u, str) and _valid_entry(e)}
+
+
+def _valid_entry(entry: object) -> bool:
+    """A manifest entry is trusted exactly as far as an API answer: its file name must be what
+    :func:`_safe_filename` would make of it (no folders, no ``..``, no control characters) and
+    a register file, or the entry is ignored (and its file, if any, left alone)."""
+    if not isinstance(entry, dict):
+        return False
+    name = entry.get("filename")
+    return (isinstance(name, str) and name == _safe_filename(name)
+            and not name.startswith(".") and Path(name).suffix.lower() in REGISTER_SUFFIXES
+            and (entry.get("size") is None or isinstance(entry.get("size"), int)))
 
 
 def save_manifest(dest: Path, manifest: dict[str, dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ the good files of the same call are kept.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -18,7 +19,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from extract.db import REPO, Discard, writable
+from extract import guard
+from extract.db import REPO, DatabaseError, Discard, _first_line, db_path, writable
+from extract.limits import Limits
 from extract.model import IngestError, ParsedRelease
 from extract.normalise import Normalised, normalise
 from extract.settings import ReaderSettings
@@ -29,6 +32,12 @@ EXTRACTOR_VERSION = "1.0.0"
 OGL = "Open Government Licence v3.0"
 SAMPLE_LICENCE = ("Invented sample data made for this tool (not a DfE publication, not "
                   "Open Government Licence material)")
+# releases.order_basis: the rule that placed each release in release_order.
+ORDER_DATED = "period covered (month and year from the title or file name)"
+ORDER_UNDATED = ("undated: no month and year in the title or file name, so placed before "
+                 "every dated release (by file name) and never taken as the latest")
+UNDATED_WARNING = ("no period (month and year) in the title or file name: treated as undated "
+                   "and ordered before the dated releases, so it is never taken as the latest")
 SUPPORTED = {".pdf", ".ods", ".xlsx", ".xlsm", ".csv"}
 PageCallback = Callable[[int, int], None]  # (pages done, pages total)
 
@@ -71,9 +80,12 @@ def sha256_of(path: Path) -> str:
 
 def read_release(path: Path, on_page: PageCallback | None = None,
                  settings: ReaderSettings | None = None) -> ParsedRelease:
-    """Dispatch to the reader for the file's format. Raises IngestError with the reason."""
-    if not path.exists():
-        raise IngestError("no such file")
+    """Dispatch to the reader for the file's format. Raises IngestError with the reason.
+
+    This runs the reader in this process; :func:`ingest` calls it through
+    :func:`read_isolated`, so that a hostile file cannot take the caller down.
+    """
+    guard.check_kind(path)
     if path.stat().st_size == 0:
         raise IngestError("file is empty")
     suffix = path.suffix.lower()
@@ -86,6 +98,26 @@ def read_release(path: Path, on_page: PageCallback | None = None,
 
         return read_spreadsheet(path, on_page)
     raise IngestError(f"unsupported file type {suffix or '(none)'}; expected PDF, ODS, XLSX or CSV")
+
+
+def _read_checked(path: Path, settings: ReaderSettings | None, limits: Limits,
+                  on_page: PageCallback | None) -> ParsedRelease:
+    guard.check_kind(path)
+    guard.precheck(path, limits)
+    return read_release(path, on_page, settings)
+
+
+def read_isolated(path: Path, on_page: PageCallback | None = None,
+                  settings: ReaderSettings | None = None,
+                  limits: Limits | None = None) -> ParsedRelease:
+    """:func:`read_release` after the pre-checks, in a child process under ``limits``
+    (:mod:`extract.guard`): a crash, a memory blow-up or a hang there is this file's
+    IngestError here, and nothing of it is left running."""
+    limits = Limits.resolve(limits)
+    outcome = guard.run_isolated(_read_checked, (path, settings, limits), limits, on_page)
+    if outcome.error is not None:
+        raise IngestError(outcome.error)
+    return outcome.value  # type: ignore[no-any-return]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]],
@@ -180,13 +212,37 @@ def _overlap_warnings(con: duckdb.DuckDBPyConnection, path: Path,
 
 
 def order_releases(con: duckdb.DuckDBPyConnection) -> None:
-    """Number releases in publication order: by the period covered, then by file name."""
+    """Number releases in publication order: by the period covered, then by file name.
+
+    Releases with no period (no month and year in the title or file name) come *first*, by
+    file name: nothing says they are recent, and the last release is the one every headline
+    figure and default filter uses, so an undated file must never be taken for it. Each
+    release's ``order_basis`` says which rule placed it, for the dashboard to show.
+    """
     con.execute(
-        """UPDATE releases SET release_order = o.n FROM (
-               SELECT release_id, row_number() OVER (
-                   ORDER BY period_end NULLS LAST, source_file) AS n FROM releases) o
-           WHERE releases.release_id = o.release_id"""
+        """UPDATE releases SET release_order = o.n, order_basis = o.basis FROM (
+               SELECT release_id,
+                      row_number() OVER (ORDER BY period_end NULLS FIRST, source_file) AS n,
+                      CASE WHEN period_end IS NULL THEN ? ELSE ? END AS basis
+               FROM releases) o
+           WHERE releases.release_id = o.release_id""", [ORDER_UNDATED, ORDER_DATED]
     )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open. DuckDB aborts the transaction itself on some
+    errors (disk full among them); ROLLBACK then fails with "no transaction is active", which
+    must never replace the first, real error."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def _fatal(exc: BaseException) -> bool:
+    """An error of the database file rather than of the release: stop the whole run."""
+    if isinstance(exc, duckdb.IOException | duckdb.FatalException | OSError):
+        return True
+    text = str(exc)
+    return "No space left" in text or "database has been invalidated" in text
 
 
 def derive(con: duckdb.DuckDBPyConnection) -> None:
@@ -205,13 +261,17 @@ def ingest(
     on_file: Callable[[Path], PageCallback | None] | None = None,
     force_derive: bool = False,
     settings: ReaderSettings | dict[str, object] | None = None,
+    limits: Limits | dict[str, object] | None = None,
 ) -> list[FileResult]:
     """Ingest files and folders into ``db``; returns one result per file, in order.
 
     ``settings`` are the PDF reader's (:class:`extract.settings.ReaderSettings`), e.g.
     ``{"reader": "pdfminer"}`` to diagnose a file with the reference character source.
+    ``limits`` (:class:`extract.limits.Limits`, default ``LIMITS``) bound what one file may
+    cost to read; each file is read in a child process under them (:func:`read_isolated`).
     """
     settings = ReaderSettings.resolve(settings)  # type: ignore[arg-type]
+    limits = Limits.resolve(limits)  # type: ignore[arg-type]
     files = expand(paths)
     results: list[FileResult] = []
     loaded_here: dict[str, Path] = {}
@@ -221,8 +281,7 @@ def ingest(
             res = FileResult(path, "failed")
             results.append(res)
             try:
-                if not path.is_file():
-                    raise IngestError("no such file")
+                guard.check_kind(path)
                 earlier = loaded_here.get(path.name)
                 if earlier is not None and earlier.resolve() != path.resolve():
                     raise IngestError(
@@ -242,9 +301,12 @@ def ingest(
                     res.status, res.reason = "duplicate", (
                         f"same content as {twin[0]}, already loaded; not counted twice")
                     continue
-                parsed = read_release(path, on_file(path) if on_file else None, settings)
+                parsed = read_isolated(path, on_file(path) if on_file else None, settings,
+                                       limits)
                 parsed.source_file = path.name
                 norm = normalise(parsed)
+                if not (parse_period(parsed.title or "") or parse_period(path.stem)):
+                    norm.warnings.append(UNDATED_WARNING)
             except IngestError as exc:
                 res.reason = str(exc)
                 continue
@@ -258,9 +320,15 @@ def ingest(
             try:
                 store_release(con, path, sha, parsed, norm)
                 con.execute("COMMIT")
+            except duckdb.InterruptException:
+                raise KeyboardInterrupt from None
             except Exception as exc:
-                con.execute("ROLLBACK")
-                res.reason = f"could not be stored ({type(exc).__name__}: {exc})"
+                _rollback(con)  # its own failure (no transaction left) would hide the cause
+                if _fatal(exc):
+                    raise DatabaseError(f"{db_path(db)}: could not be written "
+                                        f"({_first_line(exc)}); database left as it was"
+                                        ) from exc
+                res.reason = f"could not be stored ({type(exc).__name__}: {_first_line(exc)})"
                 continue
             res.status = "replaced" if old else "ingested"
             res.rows_by_section = norm.rows_by_section()

@@ -116,6 +116,8 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
 ALTER TABLE releases ADD COLUMN IF NOT EXISTS source_url VARCHAR;
 ALTER TABLE releases ADD COLUMN IF NOT EXISTS retrieved_at VARCHAR;
 ALTER TABLE releases ADD COLUMN IF NOT EXISTS licence VARCHAR;
+-- Which rule placed the release in release_order (undated releases come first).
+ALTER TABLE releases ADD COLUMN IF NOT EXISTS order_basis VARCHAR;
 """
 
 # --- history across releases (extract/history.py) --------------------------------------------
@@ -448,8 +450,10 @@ COLUMN_COMMENTS: dict[str, str] = {
     "releases.period_label": "Month the release runs to, e.g. 'September 2023', from the title"
     " or file name; NULL when neither names one.",
     "releases.period_end": "Last day of the period_label month; NULL when no period was found.",
-    "releases.release_order": "Publication order 1..n by period_end (NULLs last), then file"
-    " name.",
+    "releases.release_order": "Publication order 1..n by period_end (undated releases first),"
+    " then file name.",
+    "releases.order_basis": "The rule that placed the release in release_order: the period"
+    " covered, or undated (placed before every dated release, never the latest).",
     "releases.page_count": "PDF pages, or sheets of a spreadsheet (1 for CSV).",
     "releases.row_count": "Rows stored for the file: shares rows plus count_rows rows.",
     "releases.is_sample": "Title or file name says 'sample': reconstructed data, not a DfE"

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -39,6 +39,9 @@ class Remote:
         self.root = root
         self.requests: list[tuple[str, int]] = []  # (path, status)
         self.api_body: bytes | None = None  # override the API response
+        # file name -> handler(request handler) replacing the normal file response, for a
+        # server that truncates, lies about lengths, redirects or never stops.
+        self.custom: dict[str, Callable[[SimpleHTTPRequestHandler], None]] = {}
         remote = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -56,6 +59,10 @@ class Remote:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                    return
+                custom = remote.custom.get(self.path.split("?")[0].rsplit("/", 1)[-1])
+                if custom is not None:
+                    custom(self)
                     return
                 super().do_GET()
 
@@ -299,3 +306,231 @@ def test_provenance_for_a_fetched_file_and_none_once_it_changes(remote: Remote,
     assert provenance_for(dest / "mine.csv") is None
     (dest / CSV).write_bytes((DATA / CSV).read_bytes() + b"x")
     assert provenance_for(dest / CSV) is None
+
+
+# --- a hostile or broken server (issue 13, items 1, 6 and 7) ------------------------------------
+
+def _send(handler: SimpleHTTPRequestHandler, body: bytes, length: int | None,
+          status: int = 200, extra: dict[str, str] | None = None) -> None:
+    """Answer with ``body`` and (unless None) a Content-Length of ``length``, then hang up."""
+    handler.send_response(status)
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
+    for k, v in (extra or {}).items():
+        handler.send_header(k, v)
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.wfile.write(body)
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def _only_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def _no_temp_files(dest: Path) -> bool:
+    return not [p for p in dest.iterdir() if p.name.startswith(".")]
+
+
+def test_truncated_download_is_not_kept_and_is_fetched_again_next_time(
+        remote: Remote, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The connection drops half way through a body whose Content-Length was announced."""
+    full = (DATA / CSV).read_bytes()
+    remote.custom[CSV] = lambda h: _send(h, full[:200], len(full))
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    captured = capsys.readouterr()
+    line = _only_error(captured.err)
+    assert line.startswith(f"error: {CSV}: incomplete download: 200 bytes of the 395 bytes")
+    assert f"downloaded: {ODS}" in captured.out  # the good file of the run is kept
+    assert not (dest / CSV).exists() and _no_temp_files(dest)
+    names = [e["filename"] for e in json.loads((dest / "manifest.json").read_text())
+             ["files"].values()]
+    assert names == [ODS]  # the truncated file's hash never reaches the manifest
+    remote.custom.clear()  # the server recovers: the next run completes the set
+    assert _run(remote.api_url, dest) == 0
+    assert (dest / CSV).read_bytes() == full
+
+
+def test_truncated_download_without_content_length_is_caught_by_the_listed_size(
+        remote: Remote, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    full = (DATA / CSV).read_bytes()
+    remote.custom[CSV] = lambda h: _send(h, full[:204], None)
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    line = _only_error(capsys.readouterr().err)
+    assert line == (f"error: {CSV}: download is 204 bytes but the publication lists 395 bytes "
+                    "(connection closed early?); nothing kept")
+    assert not (dest / CSV).exists() and _no_temp_files(dest)
+
+
+def test_endless_body_is_cut_at_the_listed_size(remote: Remote, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A server streaming forever for a file listed at 395 bytes: stopped near 1 MiB."""
+    sent = []
+
+    def forever(h: SimpleHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Connection", "close")
+        h.end_headers()
+        chunk = b"x" * 65536
+        try:
+            for _ in range(4096):  # 256 MiB at most: the test is bounded even if fetch is not
+                h.wfile.write(chunk)
+                sent.append(len(chunk))
+        except OSError:
+            pass  # the client hung up, as it should
+        h.close_connection = True
+
+    remote.custom[CSV] = forever
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    line = _only_error(capsys.readouterr().err)
+    assert line.startswith(f"error: {CSV}: the server sent more than 1.0 MB (listed as 395 bytes)")
+    assert sum(sent) < 64 << 20
+    assert not (dest / CSV).exists() and _no_temp_files(dest)
+
+
+def test_declared_body_over_the_size_limit_is_not_downloaded(
+        remote: Remote, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    remote.custom[CSV] = lambda h: _send(h, b"", 2 << 30)
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    line = _only_error(capsys.readouterr().err)
+    assert line == (f"error: {CSV}: the server declares 2147.5 MB, over the limit of 256 MiB "
+                    "per file; not downloaded")
+    assert not (dest / CSV).exists() and _no_temp_files(dest)
+
+
+@pytest.mark.parametrize("location", ["ftp://127.0.0.1/etc/passwd", "file:///etc/passwd"])
+def test_redirect_to_another_scheme_is_refused(location: str, remote: Remote, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    remote.custom[CSV] = lambda h: _send(h, b"", 0, 302, {"Location": location})
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    captured = capsys.readouterr()
+    assert _only_error(captured.err) == (
+        f"error: {CSV}: refused a redirect from http:// to {location}")
+    assert f"downloaded: {ODS}" in captured.out and not (dest / CSV).exists()
+
+
+def test_http_redirect_is_followed(remote: Remote, tmp_path: Path) -> None:
+    remote.custom[CSV] = lambda h: _send(h, b"", 0, 302, {"Location": f"/media/x/{ODS}x"})
+    remote.custom[ODS + "x"] = lambda h: _send(h, (DATA / CSV).read_bytes(), 395)
+    assert _run(remote.api_url, tmp_path / "releases") == 0
+    assert (tmp_path / "releases" / CSV).read_bytes() == (DATA / CSV).read_bytes()
+
+
+def test_run_deadline_stops_a_trickling_body(remote: Remote, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A server sending a few bytes at a time never trips the socket's idle timeout; the
+    run's deadline stops it, and the files after it are reported, not attempted."""
+    stop = threading.Event()
+
+    def trickle(h: SimpleHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "395")
+        h.end_headers()
+        try:
+            for _ in range(390):
+                if stop.wait(0.05):
+                    break
+                h.wfile.write(b"x")
+                h.wfile.flush()
+        except OSError:
+            pass
+        h.close_connection = True
+
+    remote.custom[ODS] = trickle  # listed first
+    dest = tmp_path / "releases"
+    args = argparse.Namespace(dest=str(dest), api_url=remote.api_url, archive=[], deadline=1)
+    try:
+        assert cli_fetch(args) == 1
+    finally:
+        stop.set()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: {ODS}: the run's deadline passed during the download; nothing kept",
+        f"error: {CSV}: not attempted: the run's deadline passed (1 s)"]
+    assert not (dest / ODS).exists() and _no_temp_files(dest)
+
+
+def test_one_bad_entry_does_not_abort_the_run(remote: Remote, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """An unexpected failure on one file (here a bug stand-in: ValueError) is that file's
+    error line; the other files are still fetched."""
+    import extract.fetch as fetch
+
+    real = fetch.fetch_one
+
+    def flaky(att, name, *a, **kw):  # type: ignore[no-untyped-def]
+        if name == ODS:
+            raise ValueError("unexpected value in the response")
+        return real(att, name, *a, **kw)
+
+    monkeypatch.setattr(fetch, "fetch_one", flaky)
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    captured = capsys.readouterr()
+    assert _only_error(captured.err) == (
+        f"error: {ODS}: ValueError: unexpected value in the response")
+    assert f"downloaded: {CSV}" in captured.out and "1 downloaded, 1 failed" in captured.out
+
+
+def test_users_own_file_of_the_same_name_is_never_overwritten(
+        remote: Remote, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "releases"
+    dest.mkdir()
+    (dest / CSV).write_text("my own notes, not the release\n", encoding="utf-8")
+    assert _run(remote.api_url, dest) == 1
+    captured = capsys.readouterr()
+    line = _only_error(captured.err)
+    assert line.startswith(f"error: {CSV}: {dest / CSV} exists and was not downloaded by fetch")
+    assert "not overwritten" in line
+    assert (dest / CSV).read_text(encoding="utf-8") == "my own notes, not the release\n"
+    assert f"downloaded: {ODS}" in captured.out and _no_temp_files(dest)
+    # A byte-identical copy the user put there is adopted, not downloaded over.
+    shutil.copy2(DATA / CSV, dest / CSV)
+    assert _run(remote.api_url, dest) == 0
+    assert f"already present: {CSV}" in capsys.readouterr().out
+    manifest = json.loads((dest / "manifest.json").read_text())["files"]
+    assert sorted(e["filename"] for e in manifest.values()) == sorted([ODS, CSV])
+
+
+@pytest.mark.parametrize("evil", ["../outside.csv", "/tmp/npd-fetch-abs.csv",
+                                  "sub/../../outside.csv", "..", "bad\nname.csv",
+                                  "manifest.json"])
+def test_tampered_manifest_paths_are_not_trusted(evil: str, remote: Remote, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A manifest.json edited to point a URL at a path outside --dest is ignored for that
+    entry: fetch writes only inside --dest, under the name the API gives."""
+    dest = tmp_path / "box" / "releases"
+    assert _run(remote.api_url, dest) == 0
+    path = dest / "manifest.json"
+    doc = json.loads(path.read_text())
+    for entry in doc["files"].values():
+        if entry["filename"] == CSV:
+            entry["filename"] = evil
+            entry["sha256"] = "0" * 64  # so fetch believes the file needs writing
+    path.write_text(json.dumps(doc))
+    (remote.root / CSV).write_bytes((DATA / CSV).read_bytes().replace(b"Approved", b"Approvex"))
+    capsys.readouterr()
+    before_outside = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
+                            if "box" not in p.parts)
+    assert _run(remote.api_url, dest) == 1
+    # The entry is dropped, so the file of that name is no longer known to be fetch's own:
+    # it is kept as it is rather than overwritten.
+    assert "exists and was not downloaded by fetch" in _only_error(capsys.readouterr().err)
+    assert (dest / CSV).read_bytes() == (DATA / CSV).read_bytes()
+    after_outside = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
+                           if "box" not in p.parts)
+    assert after_outside == before_outside
+    assert not Path("/tmp/npd-fetch-abs.csv").exists()
+    assert sorted(p.name for p in (tmp_path / "box").iterdir()) == ["releases"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted([ODS, CSV, "manifest.json"])
+    names = sorted(e["filename"] for e in json.loads(path.read_text())["files"].values())
+    assert names == [ODS]

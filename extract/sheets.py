@@ -11,6 +11,21 @@ header, tabs are cut to 31 characters ("DfE external third-party data s"), a use
 stack several tabs one under another, and footnotes ("Source: ...") sit under the tables. So
 each sheet is scanned as a grid of strings (python-calamine: fast, reads both ODS and XLSX).
 
+Inside a table, a row is judged against the table's own header before it may start a new
+table (:func:`_starts_new_table`): after a blank spacer row, a data row such as "DR170704.03 |
+... | Tier 1 | Data sent" names two fields, but it holds a reference-shaped key and maps to
+other fields than the header above it, so it is data. A spacer row never ends a table. Rows
+that are not shares are kept out of the table and reported: "Total open requests | 110"
+(a :class:`TableWarning` of kind ``total_row``), and tier-description or classification-key
+tabs are legends (:func:`_is_legend_header`), stored as ``legend_rows``.
+
+CSV files are decoded on the whole file (:func:`_detect_encoding`): UTF-8 when it is, with a
+stray non-UTF-8 byte read as the cp1252 character it almost always is; cp1252 or latin-1
+only for a file with no UTF-8 at all. The encoding used and why is reported with the table.
+Records are streamed from the file, not copied through one big string. Sheets are read row by
+row, and a sheet larger than the documented limits (:mod:`extract.limits`) is refused before
+its cells are copied.
+
 Hand-made workbooks also split a header over two rows ("Date" above "approved", or "Date"
 merged over two columns above "approved" | "released"): the second row is taken as part of
 the header when joining it to the row above names register fields better (see
@@ -19,19 +34,21 @@ the header when joining it to the row above names register fields better (see
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.headers import looks_like_header, map_headers, match_header
-from extract.model import IngestError, ParsedRelease, RawRow, RawTable
+from extract.limits import LIMITS, Limits
+from extract.model import IngestError, ParsedRelease, RawRow, RawTable, TableWarning
 from extract.sections import section_for_title
-from extract.values import clean, parse_period
+from extract.values import clean, looks_like_reference, parse_period
 
 PageCallback = Callable[[int, int], None]
 # A table whose section is unknown must at least say who gets data or which request it is,
@@ -44,6 +61,15 @@ DEFAULT_TAB_RE = re.compile(r"^(sheet|tab|table)\s*\d*$", re.IGNORECASE)
 CSV_DELIMITERS = (",", ";", "\t", "|")
 MAX_WARNED_FOOTNOTES = 5
 HEADER_SEARCH_ROWS = 60  # releases put a few title/note rows above the header, never pages
+# "Total", "Totals", "Grand total", "Total open requests": a row summing the rows above it.
+TOTAL_RE = re.compile(r"^(grand\s+|sub[- ]?)?totals?\b", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"^[\d,. ]+$")
+# A legend tab's header names a classification (and its description), nothing a share has.
+LEGEND_FIELDS = {"classification", "purpose"}
+# A UTF-8 file may hold this many stray bytes (per 1,000 non-ASCII characters, at least
+# STRAY_MIN) and still be read as UTF-8; more, and it is a legacy 8-bit file.
+STRAY_PER_MILLE, STRAY_MIN = 10, 3
+_CHUNK = 1 << 20
 # Merged ranges as python-calamine gives them: ((first row, first col), (last row, last col)).
 Merge = tuple[tuple[int, int], tuple[int, int]]
 
@@ -55,6 +81,7 @@ class _Grid:
     name: str | None  # tab name; None for CSV
     rows: list[list[str]]
     merges: list[Merge] = field(default_factory=list)  # merged cells (XLSX only; 0-based)
+    notes: list[TableWarning] = field(default_factory=list)  # e.g. the CSV encoding used
 
 
 @dataclass
@@ -68,29 +95,43 @@ class _Found:
     header: list[str] | None = None  # the header cells when they span two rows
     data: list[int] = field(default_factory=list)  # grid row indexes of data rows
     footnotes: list[int] = field(default_factory=list)
+    totals: list[int] = field(default_factory=list)  # "Total ..." rows: reported, not data
 
 
-def read_spreadsheet(path: Path, on_page: PageCallback | None = None) -> ParsedRelease:
-    """Read every table of an ODS/XLSX workbook or a CSV file. Raises IngestError."""
+def read_spreadsheet(path: Path, on_page: PageCallback | None = None,
+                     limits: Limits | None = None) -> ParsedRelease:
+    """Read every table of an ODS/XLSX workbook or a CSV file. Raises IngestError.
+
+    ``limits``: the ceilings of :mod:`extract.limits` (rows per table, cells per file,
+    columns); a file past one is refused with the limit named.
+    """
     path = Path(path)
+    limits = limits or LIMITS
     suffix = path.suffix.lower().lstrip(".")
     if suffix == "csv":
-        grids, doc_title, fmt = [_read_csv(path)], None, "csv"
+        grids, doc_title, fmt = [_read_csv(path, limits)], None, "csv"
     else:
-        grids, doc_title, fmt = _read_workbook(path, on_page)
+        grids, doc_title, fmt = _read_workbook(path, on_page, limits)
     parsed = ParsedRelease(source_file=path.name, format=fmt, page_count=len(grids))
     first_titles: list[str] = []
     fallback = [t for t in (doc_title, " ".join(re.sub(r"[_\-]+", " ", path.stem).split())) if t]
     for n, grid in enumerate(grids, start=1):
         tables, warnings, titles = _tables_in(grid, fallback)
+        for t in tables:
+            if len(t.rows) > limits.max_rows_per_table:
+                raise IngestError(f"{_where(grid.name)}: a table of {len(t.rows):,} rows, more "
+                                  f"than the limit of {limits.max_rows_per_table:,} rows per "
+                                  "table (a damaged or hostile file?)")
+        if tables and grid.notes:
+            tables[0].warnings[:0] = grid.notes
         parsed.tables.extend(tables)
         parsed.warnings.extend(warnings)
         first_titles = first_titles or titles
         if fmt == "csv" and on_page:
             on_page(n, len(grids))
     if not any(t.section != "legend" for t in parsed.tables):
-        where = "the CSV file has" if fmt == "csv" else "no sheet has"
-        raise IngestError(f"no register table found: {where} a header row naming "
+        where = "the CSV file has no" if fmt == "csv" else "no sheet has a"
+        raise IngestError(f"no register table found: {where} header row naming "
                           "organisations, projects or purposes")
     parsed.title = _release_title(doc_title, first_titles, path.stem)
     return parsed
@@ -98,12 +139,13 @@ def read_spreadsheet(path: Path, on_page: PageCallback | None = None) -> ParsedR
 
 # --- opening files ----------------------------------------------------------------------------
 
-def _read_workbook(path: Path, on_page: PageCallback | None
+def _read_workbook(path: Path, on_page: PageCallback | None, limits: Limits
                    ) -> tuple[list[_Grid], str | None, str]:
     """All sheets as string grids, the document title, and the real format (ods/xlsx)."""
     import python_calamine as pc
 
     kind = _workbook_kind(path)
+    cells = 0
     try:
         with path.open("rb") as fh:
             wb = pc.CalamineWorkbook.from_filelike(fh)
@@ -111,22 +153,98 @@ def _read_workbook(path: Path, on_page: PageCallback | None
         grids: list[_Grid] = []
         for i, name in enumerate(names, start=1):
             sheet = wb.get_sheet_by_name(name)
-            raw = sheet.to_python(skip_empty_area=False)
+            cells += _check_size(name, sheet.height, sheet.width, cells, limits)
             merges = list(sheet.merged_cell_ranges or [])  # None for ODS
-            grids.append(_Grid(name, [[clean(c) for c in r] for r in raw], merges))
+            grids.append(_Grid(name, _rows(sheet.iter_rows()), merges))
             if on_page:
                 on_page(i, len(names))
+    except IngestError:
+        raise
     except pc.PasswordError as exc:
         raise IngestError("the workbook is password-protected; save it without a password") \
             from exc
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # calamine errors, and Rust panics (not an Exception)
+        reason = (_ods_problem(path) if kind == "ods" else None) or _short(exc)
         raise IngestError(f"could not read the {kind.upper()} workbook (damaged file?): "
-                          f"{_short(exc)}") from exc
+                          f"{reason}") from exc
     if not grids:
         raise IngestError("the workbook has no sheets")
     return grids, _document_title(path, kind), kind
+
+
+def _check_size(name: str | None, height: int, width: int, before: int, limits: Limits) -> int:
+    """The sheet's cell count; IngestError past the limits, before any cell is copied.
+
+    Empty rows and columns do not count: the reader's used range starts at the first and
+    ends at the last filled cell, so LibreOffice's million repeated empty rows cost nothing.
+    """
+    where = _where(name)
+    if width > limits.max_columns:
+        raise IngestError(f"{where}: {width:,} columns, more than the limit of "
+                          f"{limits.max_columns:,}")
+    if height > limits.max_rows_per_table + HEADER_SEARCH_ROWS:
+        raise IngestError(f"{where}: {height:,} filled rows, more than the limit of "
+                          f"{limits.max_rows_per_table:,} rows per table (a damaged or "
+                          "hostile file? LibreOffice's repeated rows expand to real rows)")
+    n = height * width
+    if before + n > limits.max_cells_per_file:
+        raise IngestError(f"{where}: the file holds more than {limits.max_cells_per_file:,} "
+                          "cells, the limit per file")
+    return n
+
+
+_EMPTY: list[str] = []  # one shared object for every empty row (never mutated)
+
+
+def _rows(records: Iterable[list[object]]) -> list[list[str]]:
+    """Rows as cleaned strings, trailing empty cells dropped (wide sparse sheets stay small);
+    short repeated values are shared, not copied per cell."""
+    out: list[list[str]] = []
+    seen: dict[str, str] = {}
+    for rec in records:
+        row = [clean(c) for c in rec]
+        while row and not row[-1]:
+            row.pop()
+        if not row:
+            out.append(_EMPTY)
+            continue
+        out.append([seen.setdefault(c, c) if len(c) < 40 else c for c in row])
+    return out
+
+
+def _ods_problem(path: Path) -> str | None:
+    """Why an ODS could not be read, in words (the library only says "Cannot detect file
+    format" for every damaged ODS): missing parts, a damaged member, XML that is not
+    well-formed. None when nothing specific is found."""
+    import xml.parsers.expat
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = set(zf.namelist())
+            if "content.xml" not in members:
+                return "the ODS has no content.xml (the part that holds the sheets)"
+            if "mimetype" not in members:
+                return "the ODS has no mimetype member; not a complete OpenDocument file"
+            mimetype = zf.read("mimetype")[:200].strip()
+            if mimetype != b"application/vnd.oasis.opendocument.spreadsheet":
+                return (f"an OpenDocument file of type {mimetype.decode('ascii', 'replace')!r}"
+                        ", not a spreadsheet")
+            if "META-INF/manifest.xml" not in members:
+                return "the ODS has no META-INF/manifest.xml; not a complete OpenDocument file"
+            parser = xml.parsers.expat.ParserCreate()
+            with zf.open("content.xml") as fh:
+                while chunk := fh.read(_CHUNK):
+                    parser.Parse(chunk, False)
+                parser.Parse(b"", True)
+    except xml.parsers.expat.ExpatError as exc:
+        return f"content.xml is not well-formed XML ({exc})"
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return f"a damaged member in the zip archive ({_short(exc)})"
+    except Exception:
+        return None
+    return None
 
 
 def _workbook_kind(path: Path) -> str:
@@ -168,34 +286,111 @@ def _document_title(path: Path, kind: str) -> str | None:
     return title or None
 
 
-def _read_csv(path: Path) -> _Grid:
-    """The CSV as one grid; one grid row per CSV record (what a spreadsheet shows as a row)."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
-        text = data.decode("utf-16")
-    elif b"\x00" in data[:8192]:
-        raise IngestError("not a CSV text file (binary content)")
-    else:
+def _read_csv(path: Path, limits: Limits) -> _Grid:
+    """The CSV as one grid; one grid row per CSV record (what a spreadsheet shows as a row).
+
+    Records are parsed straight from the file in the detected encoding (no copy of the
+    whole text), so memory is the grid itself.
+    """
+    encoding, note = _detect_encoding(path)
+    with path.open("r", encoding=encoding, errors=_STRAY, newline="") as fh:
+        head = fh.read(100_000)
+        if not head.lstrip("\ufeff").strip() and not fh.read(1):
+            raise IngestError("the CSV file has no rows")
+        fh.seek(0)
+        offset = 0
+        # Excel writes (and hides) a "sep=;" line to say which delimiter it used.
+        if m := re.match(r"\ufeff?sep=(.)\r?\n", head):
+            delimiter = m[1]
+            fh.readline()
+            offset = 1
+        else:
+            delimiter = _sniff_delimiter(head.lstrip("\ufeff"))
+        if offset == 0 and head.startswith("\ufeff"):
+            fh.read(1)
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")  # Excel on Windows: "Save as CSV"
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
-    if not text.strip():
-        raise IngestError("the CSV file has no rows")
-    # Excel writes (and hides) a "sep=;" line to say which delimiter it used.
-    if m := re.match(r"sep=(.)\r?\n", text):
-        delimiter, text = m[1], text[m.end():]
-    else:
-        delimiter = _sniff_delimiter(text)
-    try:
-        rows = [[clean(c) for c in rec] for rec in csv.reader(io.StringIO(text),
-                                                                delimiter=delimiter)]
-    except csv.Error as exc:
-        raise IngestError(f"malformed CSV ({_short(exc)})") from exc
-    return _Grid(None, rows)
+            rows = _rows(_limited(csv.reader(fh, delimiter=delimiter), limits))
+        except csv.Error as exc:
+            raise IngestError(f"malformed CSV ({_short(exc)})") from exc
+    return _Grid(None, rows, notes=[note])
+
+
+def _limited(records: Iterable[list[str]], limits: Limits) -> Iterable[list[str]]:
+    """CSV records, refused past the row, column and cell limits as they are read."""
+    cells = 0
+    for n, rec in enumerate(records, start=1):
+        cells += len(rec)
+        if len(rec) > limits.max_columns:
+            raise IngestError(f"CSV record {n}: {len(rec):,} fields, more than the limit of "
+                              f"{limits.max_columns:,} columns")
+        if cells > limits.max_cells_per_file or n > limits.max_rows_per_table + \
+                HEADER_SEARCH_ROWS:
+            raise IngestError(f"the CSV file has more than {limits.max_rows_per_table:,} rows "
+                              f"or {limits.max_cells_per_file:,} cells, the limits per file")
+        yield rec
+
+
+def _stray_byte(exc: UnicodeError) -> tuple[str, int]:
+    """Decode a byte that is not UTF-8 as the cp1252 character it almost always is (a curly
+    apostrophe pasted from Word), instead of giving up on the whole file."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return bytes(bad).decode("cp1252", "replace"), exc.end
+
+
+_STRAY = "npd-register-stray-byte"
+codecs.register_error(_STRAY, _stray_byte)
+
+
+def _detect_encoding(path: Path) -> tuple[str, TableWarning]:
+    """The encoding of the whole file, and a note saying which and why.
+
+    Byte-order marks decide first. Otherwise the file is decoded as UTF-8 from end to end,
+    counting the bytes that are not UTF-8: none, and it is UTF-8; a few among many good
+    UTF-8 characters, and it is UTF-8 with stray bytes (read as cp1252, each reported with
+    its line); no UTF-8 characters at all, and it is the Windows code page Excel writes
+    (cp1252), or latin-1 if it has bytes cp1252 leaves undefined. One stray byte no longer
+    turns every "Café" of the file into "CafÃ©".
+    """
+    with path.open("rb") as fh:
+        start = fh.read(4)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        return "utf-16", TableWarning("encoding", "read as UTF-16 (byte-order mark)")
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    stray = good = lines = 0
+    first_line: int | None = None
+    legacy_ok = True
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            if b"\x00" in chunk[:8192] and lines == 0:
+                raise IngestError("not a CSV text file (binary content)")
+            text = decoder.decode(chunk)
+            bad = len(re.findall("[\udc80-\udcff]", text))
+            if bad and first_line is None:
+                first_line = lines + text.count("\n", 0, re.search("[\udc80-\udcff]", text)
+                                                .start()) + 1  # type: ignore[union-attr]
+            stray += bad
+            good += len(re.findall("[^\x00-\x7f\udc80-\udcff]", text))
+            lines += text.count("\n")
+            legacy_ok = legacy_ok and not re.search(rb"[\x81\x8d\x8f\x90\x9d]", chunk)
+        decoder.decode(b"", final=True)
+    bom = start.startswith(b"\xef\xbb\xbf")
+    if stray == 0:
+        why = "byte-order mark" if bom else ("the whole file is valid UTF-8" if good else
+                                             "plain ASCII, valid as UTF-8")
+        return "utf-8", TableWarning("encoding", f"read as UTF-8 ({why})")
+    if good and stray <= max(STRAY_MIN, good * STRAY_PER_MILLE // 1000):
+        return "utf-8", TableWarning(
+            "encoding_repaired",
+            f"read as UTF-8 ({good:,} UTF-8 characters); {stray} stray byte(s) that are not "
+            f"UTF-8 read as cp1252, the first on line {first_line}: check that cell")
+    if legacy_ok:
+        return "cp1252", TableWarning(
+            "encoding", f"read as cp1252 (Windows, Excel's CSV): {stray:,} bytes are not "
+            "UTF-8 and the file has no UTF-8 characters")
+    return "latin-1", TableWarning(
+        "encoding", f"read as latin-1: {stray:,} bytes are not UTF-8 and some are not cp1252")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -260,7 +455,7 @@ def _tables_in(grid: _Grid, fallback: list[str]
     document title and the file name: an old NPD workbook's tabs are "open", "live cases").
     """
     rows = grid.rows
-    where = f"sheet {grid.name!r}" if grid.name is not None else "CSV"
+    where = _where(grid.name)
     found: list[_Found] = []
     loose: list[int] = []  # non-blank rows since the last data row (or the top): not yet placed
     current: _Found | None = None
@@ -292,7 +487,8 @@ def _tables_in(grid: _Grid, fallback: list[str]
             split = _title_start(rows, loose) if current is not None else 0
             titles = [_text(rows[j]) for j in loose[split:]]
             section = _section_of(titles, grid.name, fallback)
-            if section is not None or map_headers(row).field_set() & IDENTITY_FIELDS:
+            new = current is None or _starts_new_table(rows[current.header_at], row, titles)
+            if new and (section is not None or map_headers(row).field_set() & IDENTITY_FIELDS):
                 if current is not None:
                     current.footnotes.extend(loose[:split])
                 current = _Found(i, _first_filled(row), titles, section)
@@ -302,6 +498,11 @@ def _tables_in(grid: _Grid, fallback: list[str]
                 found.append(current)
                 loose = []
                 continue
+        if current is not None and _is_total(row):
+            current.data.extend(loose)
+            current.totals.append(i)  # "Total open requests | 110": reported, never a share
+            loose = []
+            continue
         if current is None or n == 1 or NOTE_RE.match(row[_first_filled(row)]):
             loose.append(i)  # title, note or footnote, unless more data rows follow
         else:
@@ -322,6 +523,8 @@ def _tables_in(grid: _Grid, fallback: list[str]
         found.append(only)
     tables: list[RawTable] = []
     for f in found:
+        f.totals += [j for j in f.data if _is_total(rows[j])]  # fallback tables' totals
+        f.data = [j for j in f.data if j not in set(f.totals)]
         tables.append(_to_table(rows, f, grid.name))
         if f.section is None:
             named = f"title {f.titles[0][:80]!r}" if f.titles else "no title"
@@ -338,6 +541,40 @@ def _tables_in(grid: _Grid, fallback: list[str]
                             "below the table not read as shares")
     titles = next((f.titles for f in found if f.section != "legend" and f.titles), [])
     return tables, warnings, titles
+
+
+def _starts_new_table(header: list[str], row: list[str], titles: list[str]) -> bool:
+    """Whether a header-like row inside a table starts a new table, judged against the
+    table's own header (issue 8, kind 4).
+
+    A row holding a reference-shaped value ("DR170704.03") is a data row whatever words its
+    other cells hold ("Tier 1", "Data sent"). Otherwise the row starts a new table when title
+    rows above it name one, or when it maps to the same fields as the current header (the
+    same table printed again under a different spelling). A row after a mere spacer that maps
+    to other fields than the header is data.
+    """
+    if any(looks_like_reference(c) for c in row):
+        return False
+    if any(not NOTE_RE.match(t) for t in titles):
+        return True
+    return map_headers(row).field_set() == map_headers(header).field_set()
+
+
+def _is_total(row: list[str]) -> bool:
+    """A "Total ..." row: its first cell starts with Total, every other filled cell is a
+    number (or it has none), and it holds no reference."""
+    cells = [c for c in row if c]
+    if not cells or not TOTAL_RE.match(cells[0]) or len(cells[0]) > 60:
+        return False
+    return all(_NUMBER_RE.match(c) for c in cells[1:])
+
+
+def _is_legend_header(header: list[str]) -> bool:
+    """A tier-description or classification-key table: its header names a classification
+    and at most its description, and nothing a share has (no recipient, reference, project,
+    date): "Tier | Description", "Code | Classification | Description"."""
+    fields = map_headers(header).field_set()
+    return "classification" in fields and fields <= LEGEND_FIELDS
 
 
 def _two_row_header(top: list[str], below: list[str], at: int, merges: list[Merge]
@@ -427,10 +664,39 @@ def _to_table(rows: list[list[str]], f: _Found, sheet: str | None) -> RawTable:
     keep = [c for c in range(col0, last + 1)
             if any(c < len(r) and r[c] for r in [header, *body])]
     title = f.titles[0] if f.titles else (sheet or "")
-    table = RawTable(section=f.section or "unknown", title=title, headers=_pick(header, keep),
-                     sheet=sheet)
+    headers = _pick(header, keep)
+    section = f.section or "unknown"
+    if section != "legend" and _is_legend_header(headers):
+        section = "legend"
+    table = RawTable(section=section, title=title, headers=headers, sheet=sheet)
     table.rows = [RawRow(cells=_pick(rows[j], keep), row=j + 1, sheet=sheet) for j in f.data]
+    where = _where(sheet)
+    for j in f.totals:
+        table.warnings.append(TableWarning(
+            "total_row", f"{where} row {j + 1}: total row not read as a share: "
+            f"{_text(rows[j])[:80]!r}", sheet=sheet, row=j + 1))
+    no_header = [c for c in keep if not (c < len(header) and header[c])]
+    for c in no_header:
+        first = next(j for j in f.data if c < len(rows[j]) and rows[j][c])
+        table.warnings.append(TableWarning(
+            "extra_cells", f"{where} row {first + 1}: values in column {_column_letter(c)}, "
+            "which has no header (kept as 'column N' in extra_cells)", sheet=sheet,
+            row=first + 1))
     return table
+
+
+def _column_letter(c: int) -> str:
+    """0-based column index as a spreadsheet letter: 0 -> A, 27 -> AB."""
+    out = ""
+    c += 1
+    while c:
+        c, r = divmod(c - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _where(sheet: str | None) -> str:
+    return f"sheet {sheet!r}" if sheet is not None else "CSV"
 
 
 def _pick(row: list[str], columns: list[int]) -> list[str]:

@@ -11,6 +11,23 @@ MONTHS.update({m.casefold(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTHS["sept"] = 9
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serial day numbers read as dates only inside this range (1990-01-01 .. 2060-12-31):
+# the register starts in 2012, and a wider range would turn counts into dates. Only date
+# columns are parsed as dates at all (extract.normalise), so "43500 pupils" stays a count.
+SERIAL_MIN, SERIAL_MAX = 32874, 58439
+# More than every person the National Pupil Database has ever recorded: a count above it is
+# digits of several cells run together, not a number of pupils (and would overflow INT64
+# further up). Refused with a warning instead of reaching the database.
+MAX_PLAUSIBLE_COUNT = 100_000_000
+# What a date column holds when there is no date yet: kept as text (the _raw column), no date.
+STATUS_RE = re.compile(
+    r"(pending|n/?a|not applicable|not yet (?:sent|released|shared|known)|tb[cd]|ongoing|"
+    r"in progress|awaiting.*|(?:application )?(?:rejected|withdrawn|refused|declined)|"
+    r"not pursued|none|nil|open|closed|cancelled|unknown|-+|—|–)", re.IGNORECASE)
+# A date written inside longer text, to find cells that hold two dates.
+_DATE_IN_TEXT = re.compile(
+    r"\b(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{2,4})\b", re.IGNORECASE)
 
 
 def clean(value: object) -> str:
@@ -53,21 +70,70 @@ def parse_date(text: str) -> dt.date | None:
             return dt.date(_year(m[3]), MONTHS[m[2]], int(m[1]))
         if m := re.fullmatch(rf"({_MONTH_RE})[a-z]*\.?[ \-'](\d{{2}}|\d{{4}})", s):
             return dt.date(_year(m[2]), MONTHS[m[1]], 1)
-        if re.fullmatch(r"\d{5}(\.0+)?", s):  # Excel serial date
+        if re.fullmatch(r"\d{5}(\.\d+)?", s):  # Excel serial date (a fraction is the time)
             serial = int(float(s))
-            if 20000 < serial < 80000:
+            if SERIAL_MIN <= serial <= SERIAL_MAX:
                 return EXCEL_EPOCH + dt.timedelta(days=serial)
     except ValueError:
         return None
     return None
 
 
+# A register reference: DR170221.02 (NPD requests), DS00628 (DSAP), R0042, "DS 00628".
+_REFERENCE_RE = re.compile(r"[A-Z]{1,4}[ -]?\d{3,}(?:[./-]\d{1,3})?")
+
+
+def looks_like_reference(text: str) -> bool:
+    """True for a cell that is one reference-shaped value (never a header word)."""
+    return bool(_REFERENCE_RE.fullmatch(text.strip()))
+
+
+def date_cell(text: str) -> tuple[dt.date | None, str]:
+    """A date column's cell: (date, kind), kind one of ``date``, ``blank``, ``status``
+    ("pending", "n/a", "Application Rejected": no date yet, kept as text), ``two_dates`` (a
+    cell such as "23/10/2017 and 06/11/2017": which date is meant is not for us to guess) or
+    ``unreadable`` (text that is neither)."""
+    s = clean(text)
+    if not s:
+        return None, "blank"
+    if len(_DATE_IN_TEXT.findall(s)) >= 2:
+        return None, "two_dates"
+    date = parse_date(s)
+    if date is not None:
+        return date, "date"
+    if STATUS_RE.fullmatch(s.strip(" .")):
+        return None, "status"
+    return None, "unreadable"
+
+
 def parse_count(text: str) -> int | None:
-    """An integer count ('1,234' -> 1234); None when the cell is not a plain number."""
-    s = clean(text).replace(",", "").replace(" ", "")
+    """An integer count ('1,234' -> 1234); None when the cell is not a plain, plausible number
+    (see :func:`count_cell`)."""
+    return count_cell(text)[0]
+
+
+def count_cell(text: str) -> tuple[int | None, str | None]:
+    """(count, problem): the problem says why a non-blank cell gave no count, or None.
+
+    Plain integers only ("1,234", "12.0"); words ("n/a", "all pupils") are not counts but not
+    a problem either. Digits that are not one plain number ("c. 500", "12.5", "123 456 789")
+    or a number above :data:`MAX_PLAUSIBLE_COUNT` are refused with a reason.
+    """
+    raw = clean(text)
+    s = raw.replace(",", "")
+    if re.fullmatch(r"\d{1,3}(?: \d{3})+", s):  # "1 234 567": spaces as thousands separators
+        s = s.replace(" ", "")
+    if not s:
+        return None, None
     if re.fullmatch(r"\d+(\.0+)?", s):
-        return int(float(s))
-    return None
+        n = int(float(s)) if "." in s else int(s)
+        if n > MAX_PLAUSIBLE_COUNT:
+            return None, (f"count {raw[:40]!r} is implausible (more than "
+                          f"{MAX_PLAUSIBLE_COUNT:,}); kept as text only")
+        return n, None
+    if re.search(r"\d", s):
+        return None, f"count {raw[:40]!r} is not a plain whole number; kept as text only"
+    return None, None
 
 
 # Words before the month that ends the period ("to end of September 2023", "up to June 2019")

@@ -324,15 +324,16 @@ def test_unknown_columns_kept(parsed: dict[str, ParsedRelease]) -> None:
     norm = normalise(parsed["release.xlsx"])
     unmapped = {(u["section"], u["header"]) for u in norm.unmapped}
     assert ("dsap", "Internal notes") in unmapped and ("court_orders", "Court") in unmapped
-    # "Date of order" maps to "period", which only count tables have: kept as unmapped.
-    assert ("court_orders", "Date of order") in unmapped
+    # "Date of order" is the court order's date (issue 8: dates under other names), no
+    # longer an unmapped "period" column.
+    assert ("court_orders", "Date of order") not in unmapped
     dsap = [s for s in norm.shares if s["section"] == "dsap"]
     assert '"Internal notes": "Internal notes 1"' in dsap[0]["extra_cells"]
     assert dsap[0]["organisation"] == "University College London"  # renamed header mapped
     court = next(s for s in norm.shares if s["section"] == "court_orders")
     assert json.loads(court["extra_cells"]) == {"Court": "Family Court at Leeds",
-                                                "Date of order": "2021-01-15",
                                                 "Internal notes": "Internal notes 1"}
+    assert court["date_approved"] == dt.date(2021, 1, 15)
 
 
 @pytest.mark.parametrize("name", ["release.ods", "release.xlsx", "all-tabs.csv"])

@@ -1,23 +1,31 @@
-"""Which sector a recipient belongs to, and why.
+"""Which sector a recipient belongs to, why, and how sure we are.
 
 Order of evidence, strongest first; the first that decides wins and is named in the reason:
 
 1. ``data/reference/overrides.csv`` - hand decisions (confidence 1.0);
 2. collective recipients ("Local Authorities") - ``collective.csv``;
-3. the curated lists (press first, then police, government, local authorities, universities,
-   charities, companies), by normalised name or by an alias from ``aliases.csv``;
+3. the closed sets and curated lists, by match key: an entry of press, police, government,
+   local authority, university, charity or company lists (first list wins), an alias from
+   ``aliases.csv``, a press title or programme (``press_titles.csv``, which also maps a title to
+   its publisher), any written form of a council (``councils.csv`` x ``council_forms.csv``:
+   "LB Barnet", "Royal Borough of Greenwich", "Stockport MBC") or a broadcaster's programme
+   ("BBC Panorama" -> the BBC);
 4. a close spelling of a list entry (rapidfuzz, conservative, never across different words
    such as "Bath" / "Bath Spa");
-5. keyword rules, in ``rules.csv`` order ("University", "County Council", "Constabulary",
-   "Trust" before "Ltd" because charities are often companies limited by guarantee);
+5. rules, in ``rules.csv`` order - structure before keywords: press words and NHS bodies, then
+   a university named anywhere in the name ("Department of Sociology, University of X"), then
+   police, central and local government words, then a company suffix (which beats the charity
+   words "Trust" and "Foundation"), then weaker leanings;
 6. otherwise ``unknown`` - an honest answer, never a silent guess.
 
+Every answer carries a reason a reader can check and a confidence; below
+:data:`LOW_CONFIDENCE` a recipient is listed for review (``python -m analysis review``).
 A "<recipient> commissioned by <body>" row is classified by the recipient alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -27,22 +35,69 @@ from analysis.reference import (
     cached,
     load_aliases,
     load_collectives,
+    load_council_forms,
+    load_councils,
     load_lists,
     load_overrides,
+    load_press_titles,
     load_rules,
 )
 
 FUZZY_CUTOFF = 92.0  # whole-name similarity (0-100) needed before the word-by-word check
 TOKEN_CUTOFF = 85.0  # each differing word must be this similar ("Univeristy" ~ "University")
+LOW_CONFIDENCE = 0.75  # below this a sector is a leaning, not a finding: listed for review
+UNIVERSITY_RULE = "@university"
+LIST_LABELS = {
+    "press.csv": "press list",
+    "police.csv": "police list",
+    "government.csv": "public bodies list",
+    "local_authorities.csv": "local and regional government list",
+    "universities.csv": "university list",
+    "charities.csv": "charity list",
+    "companies.csv": "company list",
+    "councils.csv": "council list",
+    "press_titles.csv": "press titles list",
+}
+COUNCIL_KINDS = {
+    "london_borough": "London borough", "metropolitan_borough": "metropolitan borough",
+    "county": "county council", "unitary": "unitary authority", "district": "district council",
+    "sui_generis": "local authority", "former": "former council (since abolished)",
+    "principal_area": "Welsh council", "council_area": "Scottish council",
+}
+# Words after a university's name that make it part of an NHS body's name instead
+# ("Oxford University Hospitals NHS Foundation Trust", "Cardiff and Vale University Health Board").
+_NOT_A_UNIVERSITY_AFTER = frozenset({"hospital", "hospitals", "health", "nhs", "teaching"})
+_MAX_SPAN = 10  # longest university name, in words, searched for inside a name
 
 
 @dataclass(frozen=True)
 class Classification:
-    """A sector with the evidence that decided it and a rough 0-1 confidence."""
+    """A sector with the evidence that decided it and a rough 0-1 confidence.
+
+    ``evidence`` is the kind of evidence (override, list, alias, title, council, brand, fuzzy,
+    rule, collective, none) for summaries; the reason already says it in words.
+    """
 
     sector: str
     reason: str
     confidence: float
+    evidence: str = field(default="", compare=False)
+
+    @property
+    def needs_review(self) -> bool:
+        """Unknown, or decided only by a weak leaning: a person should confirm it."""
+        return self.sector == "unknown" or self.confidence < LOW_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A name found in the lists: the organisation it is, how it was found, and why."""
+
+    entry: ListEntry
+    method: str  # list | alias | title | council | brand | fuzzy
+    confidence: float
+    reason: str
+    score: float = 100.0  # similarity (0-100) for a close spelling
 
 
 def same_organisation(a: str, b: str) -> bool:
@@ -66,39 +121,162 @@ def same_organisation(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= FUZZY_CUTOFF
 
 
+def _label(entry: ListEntry) -> str:
+    return LIST_LABELS.get(entry.source, entry.source)
+
+
+def _listed(entry: ListEntry) -> str:
+    return f"matched the {_label(entry)} ({entry.source}): '{entry.name}'"
+
+
 @cached()
-def list_index() -> dict[str, ListEntry]:
-    """match key -> list entry, for list names and their aliases (first list wins)."""
-    index: dict[str, ListEntry] = {}
+def _title_owners() -> dict[str, str]:
+    """match key of a title -> its publisher, to name the owner of a listed title."""
+    return {match_key(t.title): t.owner for t in load_press_titles()
+            if t.owner and match_key(t.owner) != match_key(t.title)}
+
+
+@cached()
+def _explicit_index() -> dict[str, Hit]:
+    """match key -> hit for every name written in a list file (lists, aliases, titles)."""
+    index: dict[str, Hit] = {}
+    owners = _title_owners()
     for entry in load_lists():
-        index.setdefault(match_key(entry.name), entry)
+        reason = _listed(entry)
+        owner = owners.get(match_key(entry.name))
+        if entry.sector == "press" and owner:
+            reason += f", published by {owner} (press_titles.csv)"
+        index.setdefault(match_key(entry.name), Hit(entry, "list", 0.97, reason))
     for alias, canonical in load_aliases().items():
         target = index.get(match_key(canonical))
         if target is not None:
-            index.setdefault(match_key(alias), target)
+            index.setdefault(match_key(alias), Hit(
+                target.entry, "alias", 0.95,
+                f"'{alias}' is another name of '{target.entry.name}' (aliases.csv), on the "
+                f"{_label(target.entry)} ({target.entry.source})"))
+    for t in load_press_titles():
+        owner = index.get(match_key(t.owner)) if t.owner else None
+        if owner is not None and owner.entry.sector == "press":
+            entry, by = owner.entry, f", published by {owner.entry.name}"
+        else:
+            entry, by = ListEntry(t.title, "press", "press_titles.csv"), (
+                f", published by {t.owner}" if t.owner else "")
+        index.setdefault(match_key(t.title), Hit(
+            entry, "title", 0.93, f"a press title on the press titles list (press_titles.csv): "
+                                  f"'{t.title}' ({t.kind}{by})"))
     return index
 
 
 @cached()
-def _override_index() -> dict[str, tuple[str, str]]:
-    return {match_key(o.name): (o.sector, o.note) for o in load_overrides()}
+def _council_index() -> dict[str, Hit]:
+    """match key -> hit for every written form of every council (generated, not listed)."""
+    index: dict[str, Hit] = {}
+    forms = load_council_forms()
+    for council in load_councils():
+        entry = ListEntry(council.name, "local_authority", "councils.csv")
+        kind = COUNCIL_KINDS.get(council.kind, council.kind)
+        for base in (council.base, *council.also):
+            for form, conf in forms:
+                written = form.replace("{base}", base)
+                how = ("the place name alone, probably its council"
+                       if form == "{base}" else f"written as '{written}'")
+                index.setdefault(match_key(written), Hit(
+                    entry, "council", conf,
+                    f"matched the council list (councils.csv): {council.base}, {kind}, {how}"))
+    return index
 
 
-def canonical_entry(key: str) -> tuple[ListEntry, str, float] | None:
-    """(list entry, method, score) for a match key: exact/alias, else a close spelling."""
+@cached()
+def list_index() -> dict[str, Hit]:
+    """match key -> hit: list names, aliases, titles, then generated council forms."""
+    index = dict(_explicit_index())
+    for key, hit in _council_index().items():
+        index.setdefault(key, hit)
+    return index
+
+
+@cached()
+def _fuzzy_keys() -> list[str]:
+    """Keys a close spelling may match: written names and full council forms (not 'LB X')."""
     index = list_index()
-    entry = index.get(key)
-    if entry is not None:
-        method = "list" if match_key(entry.name) == key else "alias"
-        return entry, method, 100.0
+    return [k for k, h in index.items() if h.method != "council" or h.confidence >= 0.97]
+
+
+@cached()
+def _brands() -> list[tuple[list[str], str, ListEntry]]:
+    """(brand words, brand, owner entry), longest first: 'sky news' before 'sky'."""
+    index = _explicit_index()
+    out: list[tuple[list[str], str, ListEntry]] = []
+    for t in load_press_titles():
+        if not t.brand:
+            continue
+        owner = index.get(match_key(t.owner)) if t.owner else None
+        entry = owner.entry if owner is not None else ListEntry(t.title, "press",
+                                                                "press_titles.csv")
+        out.append((match_key(t.title).split(), t.title, entry))
+    return sorted(out, key=lambda b: -len(b[0]))
+
+
+def _brand_hit(key: str) -> Hit | None:
+    """'bbc scotland disclosure' -> the BBC: a broadcaster's name followed by a programme."""
+    words = key.split()
+    for brand_words, brand, entry in _brands():
+        n = len(brand_words)
+        if len(words) > n and words[:n] == brand_words:
+            return Hit(entry, "brand", 0.9,
+                       f"a programme, service or unit of {brand} (press_titles.csv: {brand} -> "
+                       f"{entry.name})")
+    return None
+
+
+def canonical_entry(key: str) -> Hit | None:
+    """The list entry a match key stands for: exact, alias, title, council form, broadcaster's
+    programme, else a close spelling; ``None`` when no list knows it."""
+    index = list_index()
+    hit = index.get(key)
+    if hit is not None:
+        return hit
+    brand = _brand_hit(key)
+    if brand is not None:
+        return brand
     if len(key) < 6:
         return None
-    keys = list(index)
-    for cand, score, _ in process.extract(key, keys, scorer=fuzz.ratio,
+    for cand, score, _ in process.extract(key, _fuzzy_keys(), scorer=fuzz.ratio,
                                           score_cutoff=FUZZY_CUTOFF, limit=3):
         if same_organisation(key, cand):
-            return index[cand], "fuzzy", float(score)
+            near = index[cand]
+            return Hit(near.entry, "fuzzy", round(min(near.confidence, 0.85) * score / 100, 2),
+                       f"close spelling ({score:.0f}%) of '{near.entry.name}': {near.reason}",
+                       float(score))
     return None
+
+
+@cached()
+def _university_keys() -> dict[str, ListEntry]:
+    return {k: h.entry for k, h in _explicit_index().items()
+            if h.entry.sector == "academic" and h.method in ("list", "alias")}
+
+
+def university_named(norm: str) -> tuple[str, ListEntry] | None:
+    """(words as written, university) for the longest listed university named inside a
+    normalised name, e.g. 'centre for education policy ucl' -> ('ucl', UCL)."""
+    words = norm.split()
+    known = _university_keys()
+    best: tuple[int, str, ListEntry] | None = None
+    for i in range(len(words)):
+        for j in range(min(len(words), i + _MAX_SPAN), i, -1):
+            if best is not None and j - i <= best[0]:
+                break
+            if j < len(words) and words[j] in _NOT_A_UNIVERSITY_AFTER:
+                continue
+            span = words[i:j]
+            if len(span) == 1 and len(span[0]) < 3:
+                continue
+            entry = known.get(match_key(" ".join(span)))
+            if entry is not None:
+                best = (j - i, " ".join(span), entry)
+                break
+    return None if best is None else (best[1], best[2])
 
 
 def collective_for(name: str) -> tuple[str, str] | None:
@@ -110,12 +288,36 @@ def collective_for(name: str) -> tuple[str, str] | None:
     return None
 
 
+@cached()
+def _override_index() -> dict[str, tuple[str, str]]:
+    return {match_key(o.name): (o.sector, o.note) for o in load_overrides()}
+
+
 def override_for(name: str) -> Classification | None:
     hit = _override_index().get(match_key(name))
     if hit is None:
         return None
     sector, note = hit
-    return Classification(sector, f"override in overrides.csv: {note or 'hand decision'}", 1.0)
+    return Classification(sector, f"override in overrides.csv: {note or 'hand decision'}", 1.0,
+                          "override")
+
+
+def _by_rules(name: str) -> Classification | None:
+    norm = normalise_name(name)
+    for rule in load_rules():
+        if rule.pattern.pattern == UNIVERSITY_RULE:
+            found = university_named(norm)
+            if found is not None:
+                written, entry = found
+                return Classification(
+                    rule.sector, f"{rule.reason}: '{entry.name}' (written '{written}', "
+                    f"{entry.source})", rule.confidence, "rule")
+            continue
+        m = rule.pattern.search(norm)
+        if m:
+            return Classification(rule.sector, f"{rule.reason}: '{m.group(0).strip()}' "
+                                  "(rules.csv)", rule.confidence, "rule")
+    return None
 
 
 def _classify_principal(name: str) -> Classification:
@@ -125,25 +327,15 @@ def _classify_principal(name: str) -> Classification:
         return override
     coll = collective_for(name)
     if coll is not None:
-        return Classification(coll[1], f"collective recipient '{coll[0]}' (collective.csv)", 0.9)
-    key = match_key(name)
-    found = canonical_entry(key)
-    if found is not None:
-        entry, method, score = found
-        if method == "list":
-            return Classification(entry.sector, f"on list {entry.source} as '{entry.name}'", 0.97)
-        if method == "alias":
-            return Classification(entry.sector, f"alias of '{entry.name}' (aliases.csv), on list "
-                                  f"{entry.source}", 0.95)
-        return Classification(entry.sector, f"close spelling ({score:.0f}%) of '{entry.name}' on "
-                              f"list {entry.source}", round(0.85 * score / 100, 2))
-    norm = normalise_name(name)
-    for rule in load_rules():
-        m = rule.pattern.search(norm)
-        if m:
-            return Classification(rule.sector, f"rule: {rule.reason} ('{m.group(0).strip()}', "
-                                  "rules.csv)", rule.confidence)
-    return Classification("unknown", "no override, list entry or rule matches", 0.0)
+        return Classification(coll[1], f"collective recipient '{coll[0]}' (collective.csv)", 0.9,
+                              "collective")
+    hit = canonical_entry(match_key(name))
+    if hit is not None:
+        return Classification(hit.entry.sector, hit.reason, hit.confidence, hit.method)
+    ruled = _by_rules(name)
+    if ruled is not None:
+        return ruled
+    return Classification("unknown", "no override, list entry or rule matches", 0.0, "none")
 
 
 @cached(maxsize=65536)
@@ -154,24 +346,24 @@ def classify_recipient(name: str) -> Classification:
     'press'
     """
     if not name or not name.strip():
-        return Classification("unknown", "recipient not stated", 0.0)
+        return Classification("unknown", "recipient not stated", 0.0, "none")
     override = override_for(name)  # a hand decision on the full text wins over splitting
     if override is not None:
         return override
     parts = split_recipient(name)
     result = _classify_principal(parts.principal)
-    if result.sector == "unknown":
-        for aside in parts.bracketed:  # "Something (UCL)": the aside may be the known name
-            alt = _classify_principal(aside)
-            if alt.sector != "unknown":
-                result = Classification(alt.sector, f"from '{aside}' in brackets: {alt.reason}",
-                                        round(alt.confidence * 0.9, 2))
-                break
+    for aside in parts.bracketed:  # "Something (UCL)": the aside may be the known name
+        alt = _classify_principal(aside)
+        if alt.sector != "unknown" and round(alt.confidence * 0.9, 2) > result.confidence:
+            result = Classification(alt.sector, f"from '{aside}' in brackets: {alt.reason}",
+                                    round(alt.confidence * 0.9, 2), alt.evidence)
+            break
     if parts.commissioned_by:
         result = Classification(
             result.sector,
             f"recipient is '{parts.principal}' (commissioned by {parts.commissioned_by}); "
             f"{result.reason}",
             result.confidence,
+            result.evidence,
         )
     return result

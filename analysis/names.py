@@ -78,6 +78,8 @@ def match_key(name: str) -> str:
     tokens = normalise_name(name).split()
     while len(tokens) > 1 and tokens[-1] in LEGAL_FORMS:
         tokens.pop()
+        if len(tokens) > 1 and tokens[-1] == "and":  # "DC Thomson & Co Ltd"
+            tokens.pop()
     # "Bristol University" -> "university of bristol"; only when "of" is absent so that
     # "University of the Arts London" and "London South Bank University" stay distinct.
     if len(tokens) >= 2 and tokens[-1] == "university" and "of" not in tokens:

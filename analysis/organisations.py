@@ -37,6 +37,10 @@ from analysis.classify import (
 from analysis.names import match_key, split_recipient
 
 NOT_STATED = "(recipient not stated)"
+# How a list hit is recorded in organisation_names.match_method: a title, a council's written
+# form or a broadcaster's programme is another name of a listed organisation, like an alias.
+_METHODS = {"list": "list", "alias": "alias", "title": "alias", "council": "alias",
+            "brand": "alias", "fuzzy": "fuzzy_list"}
 
 
 @dataclass
@@ -105,11 +109,11 @@ def resolve(name_counts: Mapping[str, int]) -> tuple[list[Organisation], list[Na
             mkey = match_key(principal)
             found = canonical_entry(mkey)
             if found is not None:
-                entry, method, score = found
+                entry = found.entry
                 key = f"list:{match_key(entry.name)}"
                 display_override[key] = entry.name
-                matches[raw] = NameMatch(raw, key, "fuzzy_list" if method == "fuzzy" else method,
-                                         score, parts.commissioned_by, principal)
+                matches[raw] = NameMatch(raw, key, _METHODS[found.method], found.score,
+                                         parts.commissioned_by, principal)
             else:
                 key = f"name:{mkey}"
                 pending[mkey] = pending.get(mkey, 0) + count
@@ -167,6 +171,11 @@ def _classify(org: Organisation) -> Classification:
         found = override_for(member)
         if found is not None:
             return found
-    if org.key.startswith(("list:", "collective:")):  # the list entry decides, by its name
-        return classify_recipient(org.members[0] if org.is_collective else org.name)
+    if org.is_collective:
+        return classify_recipient(org.members[0])
+    if org.key.startswith("list:"):
+        # Every spelling found the same list entry; the surest one speaks for the organisation
+        # (a council written by its place name alone is less sure than "Kirklees Council").
+        found = [classify_recipient(m) for m in org.members]
+        return max(found, key=lambda c: c.confidence)
     return classify_recipient(org.members[0])

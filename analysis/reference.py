@@ -140,6 +140,78 @@ def load_lists() -> list[ListEntry]:
     return out
 
 
+@dataclass(frozen=True)
+class PressTitle:
+    title: str  # "Nursery World", "BBC"
+    owner: str  # publisher or broadcaster ("Mark Allen Group"); may be blank
+    brand: bool  # True: the name starts with it and names a programme or unit ("BBC Panorama")
+    kind: str  # newspaper, magazine, programme, broadcaster ...
+
+
+@cached()
+def load_press_titles() -> list[PressTitle]:
+    """Titles, programmes and broadcaster brands with their owners (the ownership map)."""
+    out: list[PressTitle] = []
+    for i, r in _rows("press_titles.csv", ("title", "owner", "match", "kind")):
+        if r["match"] not in ("title", "brand"):
+            raise ReferenceError(f"data/reference/press_titles.csv:{i}: match must be 'title' "
+                                 f"or 'brand', not {r['match']!r}")
+        out.append(PressTitle(r["title"], r["owner"], r["match"] == "brand", r["kind"]))
+    return out
+
+
+COUNCIL_KINDS = ("london_borough", "metropolitan_borough", "county", "unitary", "district",
+                 "sui_generis", "former", "principal_area", "council_area")
+
+
+@dataclass(frozen=True)
+class Council:
+    base: str  # the place name the council is written by ("Barnet")
+    also: tuple[str, ...]  # other spellings of the place ("Hull" for Kingston upon Hull)
+    kind: str
+    nation: str
+
+    @property
+    def name(self) -> str:
+        """The council's usual full name, shown as the organisation's name."""
+        if self.kind == "london_borough":
+            return f"London Borough of {self.base}"
+        if self.kind == "county":
+            return f"{self.base} County Council"
+        return f"{self.base} Council"
+
+
+@cached()
+def load_councils() -> list[Council]:
+    """Every council by its place name; written forms come from :func:`load_council_forms`."""
+    out: list[Council] = []
+    for i, r in _rows("councils.csv", ("base", "also", "kind", "nation")):
+        if r["kind"] not in COUNCIL_KINDS:
+            raise ReferenceError(f"data/reference/councils.csv:{i}: unknown kind {r['kind']!r}")
+        also = tuple(a.strip() for a in r["also"].split(";") if a.strip())
+        out.append(Council(r["base"], also, r["kind"], r["nation"]))
+    return out
+
+
+@cached()
+def load_council_forms() -> list[tuple[str, float]]:
+    """(form with '{base}', confidence): how a council is written ('London Borough of {base}')."""
+    out: list[tuple[str, float]] = []
+    for i, r in _rows("council_forms.csv", ("form", "confidence")):
+        if r["form"].count("{base}") != 1:
+            raise ReferenceError(f"data/reference/council_forms.csv:{i}: form must contain "
+                                 "{base} once")
+        try:
+            conf = float(r["confidence"])
+        except ValueError:
+            conf = -1.0
+        if not 0 < conf <= 1:
+            raise ReferenceError(f"data/reference/council_forms.csv:{i}: confidence must be a "
+                                 "number in (0, 1]")
+        out.append((r["form"], conf))
+    return out
+
+
 @cached()
 def load_aliases() -> dict[str, str]:
     """Alias as written -> canonical name ('UCL' -> 'University College London')."""

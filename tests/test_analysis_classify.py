@@ -43,10 +43,10 @@ def test_labelled_set_is_large_varied_and_classified_at_least_95_percent() -> No
         ("Guardian News & Media Ltd", "press", "press.csv"),
         ("Acme Chronicle Newspapers Ltd", "press", "newspaper"),  # press rule before Ltd
         ("FFT Education Limited", "commercial", "companies.csv"),
-        ("Smith Analytics LLP", "commercial", "company form"),
+        ("Smith Analytics LLP", "commercial", "company suffix"),
         ("Achievement for All (3As) Ltd", "charity", "override in overrides.csv"),
-        ("Oak Hill Education Trust Ltd", "charity", "Trust"),  # Trust outranks Ltd
-        ("Outwood Grange Academies Trust", "charity", "academy trust"),
+        ("Oak Hill Education Trust Ltd", "commercial", "company suffix"),  # Ltd outranks Trust
+        ("Tudor Grange Academies Trust", "charity", "academy trust"),
         ("Leeds Teaching Hospitals NHS Trust", "government", "NHS"),  # NHS before Trust
         ("Ofqual", "government", "aliases.csv"),
         ("Welsh Government", "government", "government.csv"),

@@ -76,8 +76,8 @@ def test_resolve_groups_spellings_and_keeps_distinct_organisations_apart() -> No
     counts = {
         "FFT Education Ltd": 10, "FFT EDUCATION LIMITED": 2, "UCL": 3,
         "University College London (UCL)": 4, "University of Bath": 2,
-        "Bath Spa University": 1, "Alma Economics Ltd": 5, "Alma Economic Ltd": 1,
-        "ALMA ECONOMICS LIMITED": 1, "Local Authorities": 3, "All local authorities": 1,
+        "Bath Spa University": 1, "Pye Tait Consulting Ltd": 5, "Pye Tait Consultng Ltd": 1,
+        "PYE TAIT CONSULTING LIMITED": 1, "Local Authorities": 3, "All local authorities": 1,
         "University of Bristol commissioned by the Department for Education": 1,
         "Bristol University": 1, "": 2, "Smith Research Ltd": 1, "Smyth Research Ltd": 1,
     }
@@ -90,8 +90,8 @@ def test_resolve_groups_spellings_and_keeps_distinct_organisations_apart() -> No
         "University College London")
     assert by_raw["University of Bath"] != by_raw["Bath Spa University"]
     # a typo joins the most used spelling; the display name prefers mixed case
-    assert {by_raw[n] for n in ("Alma Economic Ltd", "ALMA ECONOMICS LIMITED")} == {
-        "Alma Economics Ltd"}
+    assert {by_raw[n] for n in ("Pye Tait Consultng Ltd", "PYE TAIT CONSULTING LIMITED")} == {
+        "Pye Tait Consulting Ltd"}
     assert by_raw["Smith Research Ltd"] != by_raw["Smyth Research Ltd"]
     assert by_raw["Local Authorities"] == by_raw["All local authorities"] == (
         "Local authorities (several)")
@@ -99,9 +99,9 @@ def test_resolve_groups_spellings_and_keeps_distinct_organisations_apart() -> No
         by_raw["Bristol University"]) == "University of Bristol"
     assert by_raw[""] == NOT_STATED
     method = {m.raw_name: m.method for m in matches}
-    assert method["Alma Economic Ltd"] == "fuzzy"
-    assert method["ALMA ECONOMICS LIMITED"] == "normalised"
-    assert method["Alma Economics Ltd"] == "exact"
+    assert method["Pye Tait Consultng Ltd"] == "fuzzy"
+    assert method["PYE TAIT CONSULTING LIMITED"] == "normalised"
+    assert method["Pye Tait Consulting Ltd"] == "exact"
     coll = next(o for o in orgs if o.name == "Local authorities (several)")
     assert coll.is_collective and coll.classification.sector == "local_authority"
     assert len({o.organisation_id for o in orgs}) == len(orgs)

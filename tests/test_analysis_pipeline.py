@@ -170,7 +170,7 @@ def test_sectors_reasons_and_collective(con) -> None:
     assert orgs["Telegraph Media Group"][0] == "press"  # "The Daily Telegraph" is an alias
     assert orgs["Metropolitan Police Service"][0] == "police"
     assert orgs["Kent County Council"][0] == "local_authority"
-    assert "('county council', rules.csv)" in orgs["Kent County Council"][1]
+    assert "council list (councils.csv): Kent, county council" in orgs["Kent County Council"][1]
     assert orgs["Local authorities (several)"] == (
         "local_authority", "collective recipient 'Local authorities (several)' (collective.csv)",
         True)

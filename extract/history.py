@@ -16,16 +16,13 @@ distinct text is normalised once (releases repeat themselves), so a rebuild over
 share rows in 20 releases takes about a second (``python bench/bench_history.py``).
 
 Keys
-    * By reference where the row has one. References are normalised (case, spaces and
-      punctuation other than ``.``: ``DS 00628`` = ``ds00628`` = ``DS00628``); a cell with no
-      digit ("n/a", "TBC") is not a reference.
-    * A reference that appears more than once in any one release (one project shared with two
-      organisations) is qualified with the normalised organisation in *every* release, so its
-      rows stay comparable: ``DS00628/university-of-bristol``.
-    * Otherwise by normalised organisation + project + date approved: ``org:<organisation
-      slug>:<hash>``, readable and stable.
-    * Rows that still collide inside one release (true duplicates) get ``#2``, ``#3`` ... in
-      source order, so keys are unique per release and deterministic.
+    Assigned once and kept in ``share_keys``, so a printed link keeps naming the same share
+    whatever is ingested later, in whatever order (:mod:`extract.share_keys` has the rules).
+    In short: the normalised reference (``DS 00628`` = ``ds00628`` = ``DS00628``; a cell
+    with no digit such as "n/a" is not a reference); a later share using a reference already
+    in use gets ``DS00628/<organisation slug>`` (the first keeps the plain key); without a
+    reference ``org:<organisation slug>:<hash of organisation, project, date approved>``;
+    true duplicates inside one release ``#2``, ``#3`` in source order.
 
 Changes
     Only releases that hold shares take part (a file holding only Home Office counts is not a
@@ -34,25 +31,47 @@ Changes
     and placeholders such as "n/a"), so re-wrapping in a PDF is not a change. Dates compare as
     dates when both parse ("01/02/2019" = "1 February 2019"), counts as numbers. A field is
     compared only when both releases' sections carry it (some value in that section of that
-    release), so a format that lacks a column does not make every share look changed.
+    release), so a format that lacks a column does not make every share look changed. Likewise
+    a share is "added" only when the previous release had its section and "removed" only when
+    this release still has it: a court order first listed when the register gained a
+    court-order section was not added then (:func:`compared_sections` names such sections).
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import sys
 from dataclasses import dataclass
 
 import duckdb
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 
+from extract import share_keys
 from extract.headers import SHARE_FIELDS
 
 # Fields compared between releases, in report order. Dates and counts use their parsed value
 # when there is one; see _FIELD_SQL.
 COMPARED_FIELDS = (*SHARE_FIELDS, "section")
+
+# Field names as a reader says them (the page and the `changes` command use the same words).
+FIELD_LABELS = {
+    "reference": "Reference", "organisation": "Organisation", "project": "Project",
+    "purpose": "Purpose", "data_shared": "Data shared", "classification": "Data classification",
+    "legal_basis": "Legal basis", "date_approved": "Date approved",
+    "date_released": "Date released", "status": "Status", "access_route": "Access route",
+    "number_of_pupils": "Number of pupils", "section": "Register section",
+}
+# Register sections in words, for the `changes` command (the dashboard's own labels are
+# views.data.SECTION_LABELS; the extract layer cannot import views).
+SECTION_NAMES = {
+    "dsap": "DSAP approvals", "regular": "Regular agreements",
+    "npd_requests": "NPD requests (pre-2018)", "home_office": "Home Office",
+    "police": "Police", "court_orders": "Court orders", "unknown": "Other",
+}
 
 # Text normalisation for comparisons. Placeholders for "nothing" compare equal to a blank.
 # Applied once per *distinct* text (the register repeats itself release after release).
@@ -86,9 +105,9 @@ PLACEHOLDERS = ("-", "n/a", "na", "none", "null", "nil")
 TEXT_FIELDS = ("organisation", "project", "purpose", "data_shared", "classification",
                "legal_basis", "status", "access_route")
 RAW_FIELDS = ("date_approved_raw", "date_released_raw", "number_of_pupils_raw")
-BASE_COLUMNS = ("share_id", "release_id", "section", "source_sheet", "source_page",
-                "source_row", "reference", *TEXT_FIELDS, "date_approved", "date_released",
-                "number_of_pupils", *RAW_FIELDS)
+BASE_COLUMNS = ("share_id", "release_id", "source_file", "share_key", "section",
+                "source_sheet", "source_page", "source_row", "reference", *TEXT_FIELDS,
+                "date_approved", "date_released", "number_of_pupils", *RAW_FIELDS)
 
 # (compare expression, display expression) per field; t_<column> is the column's entry in
 # the normalised-text dictionary _hist_text.
@@ -115,14 +134,10 @@ _PRESENT_SQL: dict[str, str] = {
 
 
 def _sql_keys() -> str:
-    """Temp table ``_hist_k``: every share with its key and compare/display values."""
+    """Temp table ``_hist_ident``: every share row with its identity (see
+    :mod:`extract.share_keys`), plus the normalised-text dictionary the comparison uses."""
     placeholders = ", ".join(f"'{p}'" for p in PLACEHOLDERS)
     texts = ", ".join((*TEXT_FIELDS, *RAW_FIELDS))
-    joins = "\n".join(f"    LEFT JOIN _hist_text t_{c} ON t_{c}.v = b.{c}"
-                      for c in (*TEXT_FIELDS, *RAW_FIELDS))
-    cmp_cols = ",\n".join(
-        f"           {c} AS c_{f}, ({d})::VARCHAR AS d_{f}" for f, (c, d) in _FIELD_SQL.items()
-    )
     base = ", ".join(f"s.{c}" for c in BASE_COLUMNS)
     # Only constant field names are interpolated; no input reaches the SQL text.
     return f"""
@@ -147,48 +162,55 @@ CREATE OR REPLACE TEMP TABLE _hist_names AS
     WHERE v IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE _hist_pre AS
-    SELECT b.share_id, b.release_id, b.section, b.source_sheet, b.source_page, b.source_row,
-           b.date_approved, _hist_ref(b.reference) AS nref,
+    SELECT b.share_id, b.release_id, b.source_file, b.share_key AS old_key, b.section,
+           b.source_sheet, b.source_page, b.source_row, b.date_approved,
+           _hist_ref(b.reference) AS nref,
            coalesce(o.slug, 'unknown') AS norg, p.slug AS nproj
     FROM _hist_base b
     LEFT JOIN _hist_names o ON o.v = b.organisation
     LEFT JOIN _hist_names p ON p.v = b.project;
 
-CREATE OR REPLACE TEMP TABLE _hist_multi AS
-    SELECT DISTINCT nref FROM _hist_pre WHERE nref IS NOT NULL
-    GROUP BY release_id, nref HAVING count(*) > 1;
-
-CREATE OR REPLACE TEMP TABLE _hist_keyed AS
-    SELECT share_id, nref, key_basis,
-           CASE WHEN seq = 1 THEN base_key ELSE base_key || '#' || seq END AS share_key
+CREATE OR REPLACE TEMP TABLE _hist_ident AS
+    SELECT share_id, release_id, source_file, nref, norg, base_key, seq, old_key,
+           CASE WHEN seq = 1 THEN identity ELSE identity || '#' || seq END AS identity
     FROM (
         SELECT *, row_number() OVER (
-            PARTITION BY release_id, base_key
+            PARTITION BY release_id, identity
             ORDER BY section, coalesce(source_sheet, ''), coalesce(source_page, 0),
                      source_row, share_id) AS seq
         FROM (
-            SELECT *,
-                   CASE WHEN nref IS NULL THEN 'organisation+project+date'
-                        ELSE 'reference' END AS key_basis,
-                   CASE
-                       WHEN nref IS NULL THEN
-                           'org:' || left(norg, 40) || ':' || left(md5(
-                               norg || '|' || coalesce(nproj, '') || '|' ||
-                               coalesce(strftime(date_approved, '%Y-%m-%d'), '')), 10)
-                       WHEN nref IN (SELECT nref FROM _hist_multi) THEN nref || '/' || norg
-                       ELSE nref
-                   END AS base_key
-            FROM _hist_pre
+            SELECT p.*,
+                   CASE WHEN nref IS NULL
+                        THEN 'org:' || norg || '|' || coalesce(nproj, '') || '|' ||
+                             coalesce(strftime(date_approved, '%Y-%m-%d'), '')
+                        ELSE 'ref:' || nref || '|' || norg END AS identity,
+                   CASE WHEN nref IS NULL THEN
+                            'org:' || left(norg, 40) || ':' || left(md5(
+                                norg || '|' || coalesce(nproj, '') || '|' ||
+                                coalesce(strftime(date_approved, '%Y-%m-%d'), '')), 10)
+                        ELSE nref END AS base_key
+            FROM _hist_pre p
         )
     );
+"""  # noqa: S608
 
+
+def _sql_k() -> str:
+    """Temp table ``_hist_k`` from the assigned keys in ``_hist_keyed``."""
+    joins = "\n".join(f"    LEFT JOIN _hist_text t_{c} ON t_{c}.v = b.{c}"
+                      for c in (*TEXT_FIELDS, *RAW_FIELDS))
+    cmp_cols = ",\n".join(
+        f"           {c} AS c_{f}, ({d})::VARCHAR AS d_{f}" for f, (c, d) in _FIELD_SQL.items()
+    )
+    return f"""
 CREATE OR REPLACE TEMP TABLE _hist_k AS
     SELECT b.share_id, b.release_id, b.n, k.share_key, k.key_basis, b.section,
            b.reference AS reference_text, b.organisation AS organisation_text,
            b.project AS project_text,
 {cmp_cols}
     FROM _hist_base b
-    JOIN _hist_keyed k USING (share_id)
+    JOIN (SELECT kk.share_id, kk.share_key, kk.key_basis, i.nref
+          FROM _hist_keyed kk JOIN _hist_ident i USING (share_id)) k USING (share_id)
 {joins};
 """  # noqa: S608
 
@@ -213,6 +235,12 @@ CREATE OR REPLACE TEMP TABLE _hist_present AS
         ON COLUMNS(* EXCLUDE (release_id, section)) INTO NAME field VALUE has)
     WHERE has;
 
+-- The sections each release lists: a share is "added" only when the previous release had
+-- its section, "removed" only when this release still has it (a section new to a release, or
+-- missing from it, says nothing about its shares; views/changes.py names such sections).
+CREATE OR REPLACE TEMP TABLE _hist_sections AS
+    SELECT DISTINCT release_id, section FROM _hist_base;
+
 INSERT INTO share_changes
     (release_id, previous_release_id, share_key, change, field, old_value, new_value,
      share_id, previous_share_id)
@@ -221,12 +249,16 @@ SELECT c.release_id, prev_rel.release_id, c.share_key, 'added', NULL, NULL, NULL
 FROM _hist_k c
 JOIN _hist_rel prev_rel ON prev_rel.n = c.n - 1
 WHERE NOT EXISTS (SELECT 1 FROM _hist_k p WHERE p.n = c.n - 1 AND p.share_key = c.share_key)
+  AND EXISTS (SELECT 1 FROM _hist_sections x
+              WHERE x.release_id = prev_rel.release_id AND x.section = c.section)
 UNION ALL
 SELECT next_rel.release_id, p.release_id, p.share_key, 'removed', NULL, NULL, NULL,
        NULL, p.share_id
 FROM _hist_k p
 JOIN _hist_rel next_rel ON next_rel.n = p.n + 1
 WHERE NOT EXISTS (SELECT 1 FROM _hist_k c WHERE c.n = p.n + 1 AND c.share_key = p.share_key)
+  AND EXISTS (SELECT 1 FROM _hist_sections x
+              WHERE x.release_id = next_rel.release_id AND x.section = p.section)
 UNION ALL
 SELECT x.release_id, x.previous_release_id, x.share_key, 'changed', x.d.field, x.d.o, x.d.nv,
        x.share_id, x.previous_share_id
@@ -274,25 +306,53 @@ WHERE share_history.share_key = c.share_key;
 """
 
 
-def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute ``shares.share_key``, ``share_history`` and ``share_changes`` from scratch.
+def _assign_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``_hist_keyed`` (share_id -> share_key, key_basis) from the identities in
+    ``_hist_ident`` and the assignments kept in ``share_keys`` (:mod:`extract.share_keys`);
+    new assignments are stored, existing ones are never renamed."""
+    rows = [share_keys.Row(*r) for r in con.execute(
+        """SELECT share_id, source_file, identity, nref, norg, base_key, seq, old_key
+           FROM _hist_ident""").fetchall()]
+    order = [r[0] for r in con.execute(
+        """SELECT r.source_file FROM _hist_rel h JOIN releases r USING (release_id)
+           ORDER BY h.n""").fetchall()]
+    keys, new = share_keys.assign(rows, share_keys.load(con), order)
+    share_keys.store(con, new)
+    basis = {r.share_id: share_keys.KEY_BASIS["ref" if r.nref is not None else "org"]
+             for r in rows}
+    frame = pd.DataFrame({"share_id": list(keys), "share_key": list(keys.values()),
+                          "key_basis": [basis[i] for i in keys]},
+                         columns=["share_id", "share_key", "key_basis"])
+    frame = frame.astype({"share_id": "int64", "share_key": "object", "key_basis": "object"})
+    con.register("_hist_keyed_df", frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _hist_keyed AS SELECT * FROM _hist_keyed_df")
+    finally:
+        con.unregister("_hist_keyed_df")
 
-    Idempotent and deterministic: the same shares give the same keys and records whatever
-    order the files were ingested in. Expects ``releases.release_order`` to be set
-    (:func:`extract.ingest.order_releases`).
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute ``shares.share_key``, ``share_history`` and ``share_changes``.
+
+    History and changes are derived from scratch; keys are not: a key once assigned is kept
+    in ``share_keys`` and survives any later ingest, in any order (:mod:`extract.share_keys`).
+    Idempotent: a second rebuild changes nothing. Expects ``releases.release_order`` to be
+    set (:func:`extract.ingest.order_releases`).
     """
     con.execute(_MACROS)
     con.execute(_sql_keys())
+    _assign_keys(con)
+    con.execute(_sql_k())
     con.execute("DELETE FROM share_changes")
     con.execute("DELETE FROM share_history")
     con.execute(
         """UPDATE shares SET share_key = k.share_key FROM _hist_k k
-           WHERE shares.share_id = k.share_id"""
+           WHERE shares.share_id = k.share_id AND shares.share_key IS DISTINCT FROM k.share_key"""
     )
     con.execute(_sql_changes())
     con.execute(_HISTORY_SQL)
     for t in ("_hist_rel", "_hist_base", "_hist_text", "_hist_names", "_hist_pre",
-              "_hist_multi", "_hist_keyed", "_hist_k", "_hist_present"):
+              "_hist_ident", "_hist_keyed", "_hist_k", "_hist_present", "_hist_sections"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -306,8 +366,78 @@ class _Pair:
     release_id: int
     file: str
     period: str | None
+    previous_id: int
     previous_file: str
     previous_period: str | None
+
+
+@dataclass(frozen=True)
+class SectionPresence:
+    """How many register rows one section has in a release and in the one before it."""
+
+    section: str
+    before: int
+    now: int
+
+    @property
+    def status(self) -> str:
+        """``compared`` (in both), ``new`` (only in this release) or ``dropped``."""
+        if self.before and self.now:
+            return "compared"
+        return "new" if self.now else "dropped"
+
+
+def register_releases(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str | None]]:
+    """(release_id, file, period label) of the releases that list shares, in publication
+    order: the releases the history compares (a file of counts only is not one)."""
+    rows = con.execute(
+        """SELECT r.release_id, r.source_file, r.period_label FROM releases r
+           WHERE EXISTS (SELECT 1 FROM shares s WHERE s.release_id = r.release_id)
+           ORDER BY r.release_order NULLS LAST, r.release_id""").fetchall()
+    return [(int(a), str(b), c) for a, b, c in rows]
+
+
+def previous_register(con: duckdb.DuckDBPyConnection, release_id: int) -> int | None:
+    """The release ``release_id`` is compared with: the one before it that lists shares."""
+    ids = [r[0] for r in register_releases(con)]
+    i = ids.index(release_id) if release_id in ids else -1
+    return ids[i - 1] if i > 0 else None
+
+
+def compared_sections(con: duckdb.DuckDBPyConnection, release_id: int,
+                      previous_id: int | None) -> list[SectionPresence]:
+    """Each section of either release with its row counts, in report order: the sections
+    compared, then those new in ``release_id``, then those it no longer has."""
+    rows = con.execute(
+        """SELECT section, count(*) FILTER (WHERE release_id = ?) AS before,
+                  count(*) FILTER (WHERE release_id = ?) AS now
+           FROM shares WHERE release_id IN (?, ?) GROUP BY section""",
+        [previous_id, release_id, previous_id, release_id]).fetchall()
+    found = [SectionPresence(str(sec), int(b), int(n)) for sec, b, n in rows]
+    order = {"compared": 0, "new": 1, "dropped": 2}
+    names = list(SECTION_NAMES)
+    return sorted(found, key=lambda x: (order[x.status], names.index(x.section)
+                                        if x.section in names else len(names), x.section))
+
+
+def section_notes(sections: list[SectionPresence]) -> list[str]:
+    """The sections in words: which were compared, which are new (their shares are not
+    counted as added) and which this release no longer has (not counted as removed)."""
+    def names(kind: str) -> list[SectionPresence]:
+        return [x for x in sections if x.status == kind]
+
+    out = []
+    if compared := names("compared"):
+        out.append("Sections compared: " + ", ".join(
+            SECTION_NAMES.get(x.section, x.section) for x in compared) + ".")
+    for x in names("new"):
+        out.append(f"New section in this release: {SECTION_NAMES.get(x.section, x.section)} "
+                   f"({x.now} register rows; not counted as added, the release before had no "
+                   "such section).")
+    for x in names("dropped"):
+        out.append(f"Section not in this release: {SECTION_NAMES.get(x.section, x.section)} "
+                   f"({x.before} register rows before; not counted as removed).")
+    return out
 
 
 def _word_diff(old: str, new: str, context: int = 4) -> str:
@@ -348,14 +478,9 @@ def _label(file: str, period: str | None) -> str:
 def print_changes(con: duckdb.DuckDBPyConnection, console: Console,
                   release: str | None = None) -> int:
     """Print the changes per consecutive pair of releases; returns a CLI exit status."""
-    rows = con.execute(
-        """SELECT DISTINCT c.release_id, r.source_file, r.period_label, r.release_order,
-                  p.source_file, p.period_label
-           FROM share_changes c JOIN releases r ON r.release_id = c.release_id
-           JOIN releases p ON p.release_id = c.previous_release_id
-           ORDER BY r.release_order, c.release_id"""
-    ).fetchall()
-    pairs = [_Pair(r[0], r[1], r[2], r[4], r[5]) for r in rows]
+    registers = register_releases(con)
+    pairs = [_Pair(cur[0], cur[1], cur[2], prev[0], prev[1], prev[2])
+             for prev, cur in itertools.pairwise(registers)]
     names = [r[0] for r in con.execute(
         "SELECT source_file FROM releases ORDER BY release_order, release_id").fetchall()]
     if release is not None:
@@ -394,6 +519,8 @@ def _print_pair(con: duckdb.DuckDBPyConnection, console: Console, pair: _Pair) -
     console.print()
     console.print(f"[bold]{escape(_label(pair.previous_file, pair.previous_period))} → "
                   f"{escape(_label(pair.file, pair.period))}[/bold]")
+    for line in section_notes(compared_sections(con, pair.release_id, pair.previous_id)):
+        console.print(f"[dim]{escape(line)}[/dim]")
     console.print(f"[green]{counts.get('added', 0)} added[/green], "
                   f"[red]{counts.get('removed', 0)} removed[/red], "
                   f"[yellow]{counts.get('changed', 0)} changed[/yellow]")
@@ -418,7 +545,9 @@ def _print_pair(con: duckdb.DuckDBPyConnection, console: Console, pair: _Pair) -
         if key != last_key:
             console.print(f"  {marks[change]} changed {who}")
             last_key = key
-        console.print(f"      {field}: {_value_change(old, new)}")
+        if field == "section":
+            old, new = SECTION_NAMES.get(old, old), SECTION_NAMES.get(new, new)
+        console.print(f"      {FIELD_LABELS.get(field, field)}: {_value_change(old, new)}")
 
 
 def cli_changes(args: argparse.Namespace) -> int:

@@ -151,6 +151,15 @@ CREATE TABLE IF NOT EXISTS share_changes (
     previous_share_id   BIGINT
 );
 
+CREATE TABLE IF NOT EXISTS share_keys (
+    release_file VARCHAR NOT NULL,
+    identity     VARCHAR NOT NULL,
+    share_key    VARCHAR NOT NULL,
+    key_basis    VARCHAR NOT NULL,
+    assigned_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (release_file, identity)
+);
+
 -- Databases written before these two columns existed gain them (no-op otherwise).
 ALTER TABLE share_history ADD COLUMN IF NOT EXISTS last_share_id BIGINT;
 ALTER TABLE share_history ADD COLUMN IF NOT EXISTS change_count INTEGER DEFAULT 0;
@@ -192,6 +201,17 @@ COMMENT ON COLUMN share_changes.field IS
     'For change = changed: the canonical field whose normalised value differs.';
 COMMENT ON COLUMN share_changes.old_value IS
     'The field as written in the previous release (dates as ISO when they parse).';
+COMMENT ON COLUMN share_keys.release_file IS
+    'File name of the release (releases.source_file) the key was assigned in.';
+COMMENT ON COLUMN share_keys.identity IS
+    'What the row says, normalised: ref:<reference>|<organisation slug>, or without a '
+    'reference org:<organisation slug>|<project slug>|<date approved>; #n for a true duplicate.';
+COMMENT ON COLUMN share_keys.share_key IS
+    'The key given to that row; never renamed by a later ingest (shares.share_key).';
+COMMENT ON COLUMN share_keys.key_basis IS
+    'reference or organisation+project+date, as share_history.key_basis.';
+COMMENT ON COLUMN share_keys.assigned_at IS
+    'When the key was first assigned to this row (UTC).';
 COMMENT ON VIEW v_changes IS
     'share_changes with release file names, periods, reference, organisation and provenance'
     ' of the newer row.';
@@ -427,6 +447,8 @@ COMMENTS: dict[str, str] = {
     "ingest_warnings": "Non-fatal problems found while reading a file.",
     "share_history": "Each share identified across releases: when it first and last appeared.",
     "share_changes": "Shares added, removed and changed between consecutive releases.",
+    "share_keys": "Every share key ever assigned, per release and row identity: kept across"
+    " rebuilds so a printed link keeps naming the same share.",
     "organisations": "Resolved recipient organisations with sector and the evidence for it.",
     "organisation_names": "Every organisation name as written, mapped to its organisation.",
     "share_flags": "Flags raised on a share, each with the words that triggered it.",

@@ -119,8 +119,11 @@ def test_reference_keys_ignore_case_and_spaces_and_placeholders_fall_back(tmp_pa
         == [("DS00628", "reference"), (org_key, "organisation+project+date")]
 
 
-def test_reference_shared_by_two_organisations_is_qualified_in_every_release(tmp_path: Path):
-    """One project, two universities: the reference alone would merge them."""
+def test_reference_shared_by_a_second_organisation_is_qualified_first_keeps_its_key(
+        tmp_path: Path):
+    """One project, two councils: the reference alone would merge them. The share listed
+    first keeps the plain reference (links to it were made with it); the newcomer gets the
+    reference qualified with its organisation."""
     row = ["R0042", "Kent County Council", "Children missing education", "names, UPN",
            "Tier 1", "2019-01-10", "2019-02-01", "live"]
     r1 = release("a.ods", Q1, {"regular": (DSAP, [row])})
@@ -128,7 +131,7 @@ def test_reference_shared_by_two_organisations_is_qualified_in_every_release(tmp
         row, ["R 0042", "Birmingham City Council", *row[2:]]])})
     con = build_db(tmp_path / "k.duckdb", [r1, r2])
     keys = keys_of(con)
-    assert keys[("a.ods", 2)] == keys[("b.ods", 2)] == "R0042/kent-county-council"
+    assert keys[("a.ods", 2)] == keys[("b.ods", 2)] == "R0042"
     assert keys[("b.ods", 3)] == "R0042/birmingham-city-council"
     assert changes_of(con) == {("b.ods", "a.ods", "R0042/birmingham-city-council", "added",
                                 None, None, None)}
@@ -282,8 +285,9 @@ def test_cli_changes_prints_counts_and_changes(three, capsys: pytest.CaptureFixt
     assert "0 added, 1 removed, 0 changed" in out
     assert "1 added, 0 removed, 1 changed" in out
     assert re.search(r"- removed DS00700\s+Capita plc", out)
-    assert "organisation: UCL -> University College London" in out
-    assert "status: Pending -> approved" in out
+    assert "Organisation: UCL -> University College London" in out
+    assert "Status: Pending -> approved" in out
+    assert "Sections compared: DSAP approvals." in out
     assert cli_changes(argparse.Namespace(db=str(copy), release="q3.csv")) == 0
     only = capsys.readouterr().out
     assert "q2.pdf (June 2019) → q3.csv" in only and "q1.ods (March 2019) →" not in only
@@ -481,7 +485,7 @@ def test_changes_command_prints_the_changes(mixed, small: Register):
         assert (f"{count['added']} added, {count['removed']} removed, {changed} changed"
                 in out.stdout)
     renamed = next(c for c in changes if c.field == "organisation")
-    assert f"organisation: {renamed.old} -> {renamed.new}" in out.stdout
+    assert f"Organisation: {renamed.old} -> {renamed.new}" in out.stdout
     missing = run_cli("changes", "--db", db.with_name("missing.duckdb"))
     assert missing.returncode == 1
     assert missing.stderr.startswith("error: ") and missing.stderr.count("\n") == 1

@@ -72,6 +72,17 @@ FURNITURE_RE = re.compile(
 )
 # A reference such as DS00628, DR170221.02, R0042: one token, letters then digits.
 IDENTIFIER_RE = re.compile(r"^[A-Za-z]{0,4}[-/]?\d[\w./-]*$")
+# Reference-shaped, strictly (the self-checks count these): capitals, three or more digits,
+# an optional ".nn" suffix. Not a date, a count or "Tier 1".
+REFERENCE_RE = re.compile(r"^[A-Z]{1,4}-?\d{3,}(\.\d{1,3})?$")
+DATE_RE = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
+                     r"\d{1,2} [A-Z][a-z]{2,8} \d{4}|[A-Z][a-z]{2}-\d{2})$")
+# A value that never wraps inside a cell: a date, a reference, a count, "pending".
+ONE_LINE_RE = re.compile(r"^(\d[\d,.]*|pending|n/?a|-)$", re.IGNORECASE)
+
+
+def _one_line_value(text: str) -> bool:
+    return bool(DATE_RE.match(text) or REFERENCE_RE.match(text) or ONE_LINE_RE.match(text))
 
 
 # --- 3. lines, furniture and bands --------------------------------------------------------------
@@ -112,8 +123,9 @@ def _furniture(scans: list[PageScan], edge_zone: float) -> set[tuple[int, float]
     """(page, line top) of running heads and footers.
 
     A line near the top or bottom edge is furniture if the same text (digits aside) sits
-    at the same height on at least half the pages, or if it reads like "OFFICIAL" or
-    "Page 3 of 19" and only furniture lies between it and the edge.
+    at the same height on at least half the pages (unless it is a table header repeated on
+    every page), or if it reads like "OFFICIAL" or "Page 3 of 19", and only furniture lies
+    between it and the edge.
     """
     def key(ln: Line) -> tuple[str, int]:
         return re.sub(r"\d+", "#", _norm(ln.text)), round(ln.top / 3)
@@ -132,12 +144,19 @@ def _furniture(scans: list[PageScan], edge_zone: float) -> set[tuple[int, float]
     for s, edges in zip(scans, per_page, strict=True):
         for zone in edges:  # each zone is ordered from the page edge inwards
             for ln in zone:
-                if (len(scans) > 1 and seen[key(ln)] >= repeat) or FURNITURE_RE.match(
-                        _norm(ln.text)):
+                if FURNITURE_RE.match(_norm(ln.text)) or (
+                        len(scans) > 1 and seen[key(ln)] >= repeat and not _header_line(ln)):
                     out.add((s.number, ln.top))
                 else:
                     break
     return out
+
+
+def _header_line(ln: Line) -> bool:
+    """A line of side-by-side cells naming known fields: a table header repeated at the top
+    of every page (print titles, a repeated heading row), not a running head."""
+    chunks = _chunks(ln.words)
+    return len(chunks) > 1 and looks_like_header([cell_text(c) for c in chunks])
 
 
 @dataclass
@@ -150,20 +169,31 @@ class Metrics:
     # Lowest text bottom seen on any page of each height: a page whose last row ends near
     # it was full, so that row may continue on the next page.
     text_bottom: dict[int, float] = field(default_factory=dict)
+    # Line pitch measured for each other font size (rounded to 0.1pt) with enough samples:
+    # text in that size is cut at its own gap where that is tighter than the default.
+    leading_by_size: dict[float, float] = field(default_factory=dict)
+
+    def gap_for(self, size: float) -> float:
+        """The row-separating gap for text of ``size``: the body gap for body text; for other
+        sizes the proportional default, tightened (never widened) by the pitch measured for
+        that size, so a table set in another size than the body does not merge its rows."""
+        if abs(size - self.body_size) <= 0.1 * self.body_size:
+            return self.band_gap
+        default = max(self.band_gap, 0.4 * size)
+        pitch = self.leading_by_size.get(round(size, 1))
+        if pitch is None:
+            return default
+        return min(default, max(0.0, pitch - size) + max(0.8, 0.12 * size))
 
 
-def _metrics(pages: list[list[Line]]) -> Metrics:
-    """Body text size and the row-separating gap, from the whole document's free text."""
-    sizes = Counter(round(w.size, 1) for lines in pages for ln in lines for w in ln.words)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    # Line pitch inside a cell: words starting at the same x (left edge of a cell's lines)
-    # on consecutive lines. Most such pairs are lines of one wrapped cell, so the commonest
-    # top-to-top distance is the leading.
+def _pitches(pages: list[list[Line]], size: float, tol: float) -> Counter[float]:
+    """Top-to-top distances between lines of text of ``size`` starting at the same x: most
+    such pairs are lines of one wrapped cell."""
     deltas: Counter[float] = Counter()
     for lines in pages:
         starts: dict[float, list[float]] = {}
         for ln in lines:
-            if abs(ln.size - body) > 0.15 * body:
+            if abs(ln.size - size) > tol * size:
                 continue
             for w in ln.words:
                 starts.setdefault(round(w.x0 * 2) / 2, []).append(w.top)
@@ -171,13 +201,36 @@ def _metrics(pages: list[list[Line]]) -> Metrics:
             tops.sort()
             for a, b in itertools.pairwise(tops):
                 d = b - a
-                if 0.9 * body < d < 2.5 * body:
+                if 0.9 * size < d < 2.5 * size:
                     deltas[round(d * 4) / 4] += 1
-    leading = deltas.most_common(1)[0][0] if deltas else 1.2 * body
-    if leading > 1.6 * body:  # rows are mostly single lines: the commonest pitch is a row's
-        leading = 1.2 * body
+    return deltas
+
+
+def _leading(deltas: Counter[float], size: float) -> float:
+    leading = deltas.most_common(1)[0][0] if deltas else 1.2 * size
+    if leading > 1.6 * size:  # rows are mostly single lines: the commonest pitch is a row's
+        leading = 1.2 * size
+    return leading
+
+
+def _metrics(pages: list[list[Line]], settings: ReaderSettings | None = None) -> Metrics:
+    """Body text size and the row-separating gap, from the whole document's free text."""
+    settings = ReaderSettings.resolve(settings)
+    sizes = Counter(round(w.size, 1) for lines in pages for ln in lines for w in ln.words)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    # Line pitch inside a cell: words starting at the same x (left edge of a cell's lines)
+    # on consecutive lines. Most such pairs are lines of one wrapped cell, so the commonest
+    # top-to-top distance is the leading.
+    leading = _leading(_pitches(pages, body, 0.15), body)
     inner_gap = max(0.0, leading - body)  # glyph boxes are one font size tall
-    return Metrics(body, leading, inner_gap + max(0.8, 0.12 * body))
+    m = Metrics(body, leading, inner_gap + max(0.8, 0.12 * body))
+    for size, n in sizes.items():
+        if abs(size - body) <= 0.1 * body or n < settings.min_size_samples:
+            continue
+        deltas = _pitches(pages, size, 0.02)
+        if sum(deltas.values()) >= settings.min_pitch_samples:
+            m.leading_by_size[size] = _leading(deltas, size)
+    return m
 
 
 @dataclass
@@ -218,8 +271,7 @@ def _bands(lines: list[Line], page: int, m: Metrics) -> list[Band]:
     bottom = -1e9
     for ln in lines:
         # Titles in a bigger font than the table have proportionally bigger line gaps.
-        gap = m.band_gap if abs(ln.size - m.body_size) <= 0.1 * m.body_size else max(
-            m.band_gap, 0.4 * ln.size)
+        gap = m.gap_for(ln.size)
         if (out and ln.top - bottom <= gap
                 and abs(ln.size - out[-1].lines[-1].size) <= 0.1 * ln.size):
             out[-1].lines.append(ln)
@@ -362,6 +414,17 @@ def _same_header(a: Sequence[str], b: Sequence[str]) -> bool:
     return [_norm(x) for x in a if x] == [_norm(x) for x in b if x]
 
 
+def _key_index(headers: Sequence[str]) -> int:
+    """The column a table's rows are identified by: the reference, else the recipient,
+    else the first column."""
+    fields = map_headers(list(headers)).fields
+    for wanted in ("reference", "organisation"):
+        for i, f in sorted(fields.items()):
+            if f == wanted:
+                return i
+    return 0
+
+
 @dataclass(frozen=True)
 class LastBand:
     """Where an unruled table's last band (row or fragment) ended, to judge the next page."""
@@ -386,6 +449,9 @@ class Builder:
     open_bottom: bool = False  # grid mode: the last row was cut by the page end
     filled: list[int] = field(default_factory=list)  # per column: rows with a value
     last_band: LastBand | None = None  # text mode: the band rows were last added from
+    key: int = 0  # text mode: the column rows are anchored on (reference, else recipient)
+    # text mode: do rows print their key on their first line (cells aligned at the top)?
+    top_aligned: bool = True
 
     def key_column(self) -> int:
         """The leftmost column that is (nearly) always filled: the reference, usually."""
@@ -458,6 +524,7 @@ class Stitcher:
     """
 
     metrics: Metrics
+    settings: ReaderSettings = field(default_factory=ReaderSettings)
     tables: list[RawTable] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     title: str | None = None
@@ -500,41 +567,206 @@ class Stitcher:
 
     # -- free text: titles, notes, unruled tables --
     def text(self, bands: list[Band], page: int, page_no_one: bool, limit: float) -> None:
-        """Handle a run of free-text bands on one page; ``limit`` is its lowest text line."""
+        """Handle a run of free-text bands on one page; ``limit`` is its lowest text line.
+
+        A band may hold a header and the rows under it, or several rows, when rows are set
+        with no more space between them than between the lines of a cell: the header is
+        judged on the band's leading lines (``_header_lines``) and the rest goes on as a
+        band of its own; data bands are cut into rows at the key column (``_row_starts``).
+        """
+        bands = list(bands)
         i = 0
         while i < len(bands):
             band = bands[i]
-            chunks = _chunks(band.words)
-            cells = [cell_text(c) for c in chunks]
             cur = self.current
-            if page_no_one and self.title is None and not self.tables and len(chunks) == 1:
+            whole = _chunks(band.words)
+            if page_no_one and self.title is None and not self.tables and len(whole) == 1:
                 self.title = band.text
-            if len(chunks) > 1 and cur and cur.mode == "text" and _same_header(
-                    self._cells(cur, band), cur.table.headers):
-                cur.bounds = self._bounds(band, bands[i + 1:], len(cur.table.headers)) \
-                    or cur.bounds
-                i += 1
-                continue
-            if len(chunks) > 1 and (self.pending or _is_register_header(
-                    cells, strict=cur is not None and not band.bold)):
-                rest = self._table_extent(bands[i + 1:])
-                bounds = self._bounds(band, rest, None)
-                headers = self._split(band.words, bounds)
+            if len(whole) > 1 and cur and cur.mode == "text":
+                depth = self._repeated_header(cur, band)
+                if depth:
+                    head, rest = self._cut_band(band, depth)
+                    after = ([rest] if rest else []) + bands[i + 1:]
+                    cur.bounds = self._bounds(head, after, len(cur.table.headers)) \
+                        or cur.bounds
+                    i = self._resume(bands, i, rest)
+                    continue
+            depth = self._header_lines(band)
+            head, rest = self._cut_band(band, depth)
+            chunks = _chunks(head.words)
+            cells = [cell_text(c) for c in chunks]
+            if len(chunks) > 1 and self._starts_table(
+                    cells, head, ([rest] if rest else []) + bands[i + 1:], cur):
+                extent = self._table_extent(([rest] if rest else []) + bands[i + 1:])
+                bounds = self._bounds(head, extent, None)
+                headers = self._split(head.words, bounds)
                 cur = self._start(headers, page, "text")
                 cur.bounds = bounds
-                i += 1
+                cur.key = _key_index(headers)
+                cur.top_aligned = self._top_aligned(cur, extent)
+                i = self._resume(bands, i, rest)
                 continue
-            key = section_for_title(band.text) if len(chunks) == 1 else None
+            key = section_for_title(band.text) if len(whole) == 1 else None
             if key and (cur is None or cur.mode == "grid" or self._title_like(band)):
                 self.pending = (key, band.text)
                 self.current = None
                 i += 1
                 continue
             if cur and cur.mode == "text":
-                row = self._cells(cur, band)
-                cur.add(row, page, cur.text_continues(row, page, self.metrics.leading))
-                cur.last_band = self._last_band(cur, band, limit)
+                for sub in self._rows(cur, band):
+                    row = self._cells(cur, sub)
+                    cur.add(row, page, cur.text_continues(row, page, self.metrics.leading))
+                    cur.last_band = self._last_band(cur, sub, limit)
             i += 1
+
+    @staticmethod
+    def _cut_band(band: Band, depth: int) -> tuple[Band, Band | None]:
+        """The band's first ``depth`` lines, and the rest (None if nothing is left)."""
+        if depth >= len(band.lines):
+            return band, None
+        return Band(band.lines[:depth], band.page), Band(band.lines[depth:], band.page)
+
+    @staticmethod
+    def _resume(bands: list[Band], i: int, rest: Band | None) -> int:
+        """Go on with the rest of band ``i`` if a header took only its top lines."""
+        if rest is None:
+            return i + 1
+        bands[i] = rest
+        return i
+
+    def _starts_table(self, cells: list[str], head: Band, after: list[Band],
+                      cur: Builder | None) -> bool:
+        """Does this header-like block start a table?
+
+        A register header does (inside a table, only a mostly-header row, or a bold one).
+        Under a recognised title, a row nobody's synonyms know may head the table too, but
+        only if it looks like a header (three or more short cells of words, none a value)
+        and the text under it keeps to its columns: running prose (justified lines whose
+        stretched word gaps look like gutters) or a bulleted list under a section heading
+        is not a table.
+        """
+        if _is_register_header(cells, strict=cur is not None and not head.bold):
+            return True
+        if not self.pending:
+            return False
+        if looks_like_header(cells):
+            return True
+        if len(cells) < 3 or any(len(c) > 60 or _one_line_value(c)
+                                 or not re.search(r"[^\W\d_]{2}", c) for c in cells):
+            return False
+        extent = self._table_extent(after)
+        bounds = self._bounds(head, extent, None)
+        words = [w for b in extent[:20] for w in b.words]
+        if not bounds or not words:
+            return False
+        crossing = sum(1 for w in words for a in w.atoms()
+                       if any(a[0] + 0.5 < x < a[1] - 0.5 for x in bounds))
+        return crossing <= self.settings.max_crossing_share * len(words)
+
+    def _header_lines(self, band: Band) -> int:
+        """How many of a band's top lines are its header, when the rows under a header are
+        set as tight as the header's own wrapped lines (so gaps cannot tell them apart).
+
+        A bold header: the bold lines at the top. A band with no value (date, reference,
+        count) on any line below its first is all header, as in a loosely set table.
+        Otherwise, of the top lines (at most ``max_header_lines``) up to the
+        first holding a value (a date, a reference, a count), the depth whose cells name
+        the most known fields; on a tie, the one after which the next line starts in the
+        key (first) column, as a top-aligned data row does; then the shallowest.
+        """
+        lines = band.lines
+        cap = min(len(lines), self.settings.max_header_lines)
+        if cap <= 1:
+            return len(lines) if len(lines) == 1 else 1
+        bold = [bool(ln.words) and all(w.bold for w in ln.words) for ln in lines]
+        if bold[0] and not all(bold):  # a bold header may wrap a narrow cell many times
+            k = 1
+            while k < len(lines) and bold[k]:
+                k += 1
+            return k
+        limit = 1
+        while limit < len(lines) and not any(_one_line_value(w.text)
+                                             for w in lines[limit].words):
+            limit += 1
+        if limit == len(lines):  # no value under it: the band is all header (or all prose)
+            return len(lines)
+        limit = min(limit, cap)
+        if limit == 1:
+            return 1
+
+        def score(k: int) -> tuple[int, bool, int]:
+            words = [w for ln in lines[:k] for w in ln.words]
+            chunks = _chunks(words)
+            mapped = len(map_headers([cell_text(c) for c in chunks]).fields)
+            first_right = max(w.x1 for w in chunks[0])
+            keyed = k == len(lines) or any(w.x0 <= first_right for w in lines[k].words)
+            return mapped, keyed, -k
+
+        return max(range(1, limit + 1), key=score)
+
+    def _repeated_header(self, cur: Builder, band: Band) -> int:
+        """Lines at the top of the band that repeat the table's header (0: none)."""
+        bold = 0
+        while bold < len(band.lines) and all(w.bold for w in band.lines[bold].words):
+            bold += 1
+        cap = min(len(band.lines), 2 * self.settings.max_header_lines)
+        for k in dict.fromkeys([len(band.lines), bold, *range(cap, 0, -1)]):
+            if not k:
+                continue
+            head = band.lines[:k]
+            if _same_header(self._split([w for ln in head for w in ln.words], cur.bounds),
+                            cur.table.headers):
+                return k
+        return 0
+
+    def _top_aligned(self, cur: Builder, bands: list[Band]) -> bool:
+        """Are the table's cells aligned at the top? Judged on its bands of two lines or
+        more: in most of them the key column has text on the first line. (Centred cells
+        put a short key in the middle of a tall row, so a key there starts no row.)"""
+        top = other = 0
+        for b in bands[:40]:
+            if len(b.lines) < 2:
+                continue
+            for j, ln in enumerate(b.lines):
+                if self._columns(ln.words, cur.bounds)[min(cur.key, len(cur.bounds))]:
+                    top, other = (top + 1, other) if j == 0 else (top, other + 1)
+                    break
+        return top >= self.settings.min_top_share * (top + other)
+
+    def _rows(self, cur: Builder, band: Band) -> list[Band]:
+        """The band cut into rows where a new row starts (``_row_starts``)."""
+        starts = self._row_starts(cur, band)
+        ends = [*starts[1:], len(band.lines)]
+        return [Band(band.lines[a:b], band.page) for a, b in zip(starts, ends, strict=True)]
+
+    def _row_starts(self, cur: Builder, band: Band) -> list[int]:
+        """Lines of a band where a table row starts: the first, and each line where the
+        key column starts a new text block: its text follows a line with none there, or
+        follows another reference (references never wrap), or a column of one-line values
+        (dates, counts, references) has text on this line too (a top-aligned row prints
+        those on its first line; a wrapped key cell's second line has none beside it).
+        In a table of centred cells only the reference rule applies.
+
+        This does not depend on rows being further apart than the lines of a cell: in a
+        tightly set table the gap method (``_bands``) sees one band for many rows.
+        """
+        lines = band.lines
+        if len(lines) < 2 or not cur.bounds:
+            return [0]
+        grid = [self._split(ln.words, cur.bounds) for ln in lines]
+        key = min(cur.key, len(grid[0]) - 1)
+        one_line = [c for c in range(len(grid[0])) if c != key
+                    and any(row[c] for row in grid)
+                    and all(_one_line_value(row[c]) for row in grid if row[c])]
+        starts = [0]
+        for j in range(1, len(lines)):
+            here, prev = grid[j][key], grid[j - 1][key]
+            if not here:
+                continue
+            two_refs = bool(REFERENCE_RE.match(prev) and REFERENCE_RE.match(here))
+            if two_refs or (cur.top_aligned and (not prev or any(grid[j][c] for c in one_line))):
+                starts.append(j)
+        return starts
 
     def _title_like(self, band: Band) -> bool:
         """Inside an unruled table, only a distinct line (bigger or bold) ends the table."""
@@ -641,13 +873,13 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None
     page_lines = [
         [ln for ln in _lines(s.words) if (s.number, ln.top) not in furniture] for s in scans
     ]
-    metrics = _metrics(page_lines)
+    metrics = _metrics(page_lines, settings)
     for s, lines in zip(scans, page_lines, strict=True):
         bottoms = [ln.bottom for ln in lines] + [t.bottom for t in s.tables]
         if bottoms:
             key = round(s.height)
             metrics.text_bottom[key] = max(metrics.text_bottom.get(key, 0.0), max(bottoms))
-    st = Stitcher(metrics)
+    st = Stitcher(metrics, settings)
     for s, lines in zip(scans, page_lines, strict=True):
         limit = metrics.text_bottom.get(round(s.height), s.height)
         # Interleave free text and ruled tables top to bottom.

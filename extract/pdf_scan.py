@@ -142,6 +142,13 @@ def _walk(objs: Iterable[Any]) -> Iterable[Any]:
             yield o
 
 
+def _shading(o: LTCurve) -> bool:
+    """A filled, unstroked area over 2pt each way (a zebra stripe, a header background).
+    On a page with no rulings it is no ruling: its edges would make the shaded rows a grid
+    of their own."""
+    return bool(o.fill) and not o.stroke and min(o.x1 - o.x0, o.y1 - o.y0) > 2.0
+
+
 def _edge(x0: float, top: float, x1: float, bottom: float) -> dict[str, Any]:
     """An edge in pdfplumber's format, for its table finder."""
     return {"object_type": "line_edge", "x0": x0, "x1": x1, "top": top, "bottom": bottom,
@@ -238,6 +245,7 @@ def _scan_page(page: Any) -> PageScan:
     mb_x0, mb_top = page.mediabox[0], page.mediabox[1]
     chars: list[Char] = []
     edges: list[dict[str, Any]] = []
+    shade_edges: list[dict[str, Any]] = []
     n_images = 0
     for o in _walk(page.layout._objs):
         if isinstance(o, LTChar):
@@ -246,6 +254,7 @@ def _scan_page(page: Any) -> PageScan:
         elif isinstance(o, LTImage):
             n_images += 1
         elif isinstance(o, LTCurve):  # lines and rectangles are curves too
+            into = shade_edges if _shading(o) else edges
             pts = [(x + mb_x0, height - y + mb_top) for x, y in o.pts]
             if isinstance(o, LTRect):
                 x0, x1 = o.x0 + mb_x0, o.x1 + mb_x0
@@ -255,7 +264,9 @@ def _scan_page(page: Any) -> PageScan:
                 if abs(ax - bx) < 0.5 or abs(ay - by) < 0.5:  # axis-aligned segments only
                     e = _edge(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
                     if max(e["width"], e["height"]) >= 1:
-                        edges.append(e)
+                        into.append(e)
+    if edges:  # shading beside rulings can close a cell (a header's grey under no rule)
+        edges += shade_edges
     v_edges = [e for e in edges if e["orientation"] == "v" and e["height"] > 5]
     words = _words(chars, [(e["x0"], e["top"], e["bottom"]) for e in v_edges])
     tables: list[GridTable] = []
@@ -263,11 +274,18 @@ def _scan_page(page: Any) -> PageScan:
     if len(v_edges) >= 2 and h_edges:
         v_top = min(e["top"] for e in v_edges)
         v_bottom = max(e["bottom"] for e in v_edges)
+        # Closed at the left and right too, at the ends of the horizontal rulings, where no
+        # vertical ruling is: a grid with inner rulings only (fpdf2's "INTERNAL") would
+        # otherwise lose its outer columns.
+        h_in = [e for e in h_edges if v_top - 1 <= e["top"] <= v_bottom + 1]
+        sides = [_edge(x, v_top, x, v_bottom) for x in (
+            [min(e["x0"] for e in h_in), max(e["x1"] for e in h_in)] if h_in else [])
+            if not any(abs(e["x0"] - x) <= 1.0 for e in v_edges)]
         # The rulings as explicit lines (same result as the "lines" strategy, without
         # pdfplumber re-parsing the page), closed at the top and bottom of the verticals.
         settings = {
             "vertical_strategy": "explicit", "horizontal_strategy": "explicit",
-            "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"],
+            "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"] + sides,
             "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"]
             + [v_top, v_bottom],
         }

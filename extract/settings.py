@@ -30,6 +30,22 @@ class ReaderSettings:
     # --- layout (extract.pdf) ---
     # Running heads and footers live in this share of the page height at the top and bottom.
     edge_zone: float = 0.12
+    # A font size other than the body's gets its own measured line pitch (which may only
+    # tighten its row cut) once this many words are set in it ...
+    min_size_samples: int = 40
+    # ... and this many line-to-line pitches were measured in it.
+    min_pitch_samples: int = 8
+    # Header rows of unruled tables not set in bold (bold ones end where the bold ends): at
+    # most this many lines (a wrapped heading such as "Date first Extract sent / Date
+    # permission for re-use granted/ Date Application Rejected" takes three, six in a narrow
+    # column).
+    max_header_lines: int = 8
+    # Under a section title, an unrecognised header row heads a table only if at most this
+    # share of the words under it run across its column bounds (prose does, tables do not).
+    max_crossing_share: float = 0.05
+    # An unruled table is top-aligned (rows anchor on their key's first line) if its key
+    # column starts on the first line of at least this share of its multi-line bands.
+    min_top_share: float = 0.6
 
     def __post_init__(self) -> None:
         if self.reader not in READERS:
@@ -40,6 +56,14 @@ class ReaderSettings:
             raise ValueError("pool_min_pages must be at least 1")
         if not 0 < self.edge_zone < 0.5:
             raise ValueError("edge_zone must be between 0 and 0.5")
+        if self.min_size_samples < 1 or self.min_pitch_samples < 1:
+            raise ValueError("min_size_samples and min_pitch_samples must be at least 1")
+        if not 0 <= self.min_top_share <= 1:
+            raise ValueError("min_top_share must be between 0 and 1")
+        if not 0 <= self.max_crossing_share <= 1:
+            raise ValueError("max_crossing_share must be between 0 and 1")
+        if not 1 <= self.max_header_lines <= 12:
+            raise ValueError("max_header_lines must be between 1 and 12")
 
     @classmethod
     def resolve(cls, value: ReaderSettings | dict[str, Any] | None) -> ReaderSettings:

@@ -25,7 +25,7 @@ import duckdb
 import streamlit as st
 
 from extract.db import REPO, db_path
-from views import common
+from views import common, provenance
 
 SAMPLE_DIR = REPO / "data" / "sample"
 
@@ -149,3 +149,6 @@ try:
     page.run()
 except (duckdb.Error, OSError) as exc:
     st.error(common.esc(f"The database could not be read: {exc}"))
+
+# Where the data came from and under what licence, at the foot of every page.
+provenance.footer()

@@ -414,6 +414,17 @@ def _same_header(a: Sequence[str], b: Sequence[str]) -> bool:
     return [_norm(x) for x in a if x] == [_norm(x) for x in b if x]
 
 
+def _justified(ln: Line) -> bool:
+    """A justified line of running text (a title or paragraph whose word gaps were stretched
+    past a column gap): three or more one-word blocks, evenly spaced. Header cells are set
+    where their columns start, so their gaps differ."""
+    chunks = _chunks(ln.words)
+    if len(chunks) < 3 or any(len(c) != 1 for c in chunks):
+        return False
+    gaps = [b[0].x0 - a[0].x1 for a, b in itertools.pairwise(chunks)]
+    return max(gaps) - min(gaps) <= max(0.5, 0.1 * ln.size)
+
+
 def _key_index(headers: Sequence[str]) -> int:
     """The column a table's rows are identified by: the reference, else the recipient,
     else the first column."""
@@ -580,7 +591,9 @@ class Stitcher:
             band = bands[i]
             cur = self.current
             whole = _chunks(band.words)
-            if page_no_one and self.title is None and not self.tables and len(whole) == 1:
+            running = len(whole) == 1 or all(
+                len(_chunks(ln.words)) == 1 or _justified(ln) for ln in band.lines)
+            if page_no_one and self.title is None and not self.tables and running:
                 self.title = band.text
             if len(whole) > 1 and cur and cur.mode == "text":
                 depth = self._repeated_header(cur, band)
@@ -606,7 +619,7 @@ class Stitcher:
                 cur.top_aligned = self._top_aligned(cur, extent)
                 i = self._resume(bands, i, rest)
                 continue
-            key = section_for_title(band.text) if len(whole) == 1 else None
+            key = section_for_title(band.text) if running else None
             if key and (cur is None or cur.mode == "grid" or self._title_like(band)):
                 self.pending = (key, band.text)
                 self.current = None
@@ -645,6 +658,8 @@ class Stitcher:
         stretched word gaps look like gutters) or a bulleted list under a section heading
         is not a table.
         """
+        if _justified(head.lines[0]):
+            return False
         if _is_register_header(cells, strict=cur is not None and not head.bold):
             return True
         if not self.pending:
@@ -914,7 +929,7 @@ def read_pdf(path: Path, on_page: PageCallback | None = None,
     settings = ReaderSettings.resolve(settings)
     check_file(path)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    n_pages = page_count(path)
+    n_pages = page_count(path, settings)
     if n_pages == 0:
         raise IngestError("PDF has no pages")
     try:

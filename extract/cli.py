@@ -12,11 +12,13 @@ file failed, 2 for usage errors. Tracebacks are never shown unless ``--debug`` i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -27,8 +29,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from extract.db import DatabaseError, db_path
+from extract.db import DatabaseError, Terminated, db_path
 from extract.ingest import FileResult, ingest
+from extract.printable import visible
 from extract.settings import READERS, ReaderSettings
 
 SUBCOMMANDS = ("ingest", "changes", "fetch")
@@ -54,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     fe.add_argument("--api-url", help="gov.uk content API URL of the publication")
     fe.add_argument("--archive", action="append", default=[],
                     help="also fetch this archived publication API URL (repeatable)")
+    fe.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                    help="stop the whole run after this long (default 3600)")
     return p
 
 
@@ -70,10 +75,41 @@ def _summary(results: list[FileResult]) -> None:
             continue
         rows = ", ".join(f"{k} {v}" for k, v in sorted(r.rows_by_section.items())) or "no rows"
         print(f"{r.path.name}: {r.status}; rows per section: {rows}")
-        for u in r.unmapped:
+        for rep in r.reports:
+            print(f"  table {_table_line(rep)}")
+        for u in r.unmapped[:MAX_UNMAPPED_LINES]:
             print(f"  unmapped column kept in extra_cells: {u}")
+        if len(r.unmapped) > MAX_UNMAPPED_LINES:
+            print(f"  ... and {len(r.unmapped) - MAX_UNMAPPED_LINES:,} more unmapped columns "
+                  "kept in extra_cells (all listed in the unmapped_columns table)")
         for w in r.warnings:
             print(f"  warning: {w}")
+
+
+MAX_UNMAPPED_LINES = 10  # a 16,384-column sheet must not print 16,380 lines
+
+
+def _table_line(rep: dict[str, object]) -> str:
+    """One table_reports row as a summary line: section, where, rows, warnings, confidence."""
+    if rep.get("sheet") is not None:
+        where = f"sheet {visible(rep['sheet'])!r}"
+    elif rep.get("first_page") is not None:
+        first, last = rep["first_page"], rep.get("last_page") or rep["first_page"]
+        where = f"page {first}" if first == last else f"pages {first}-{last}"
+    else:
+        where = "CSV"
+    return (f"{rep.get('table_index', 0)}: {visible(rep['section'])}, {where}, "
+            f"{rep['row_count']} rows, {rep['warning_count']} warnings, "
+            f"confidence {float(rep['confidence']):.2f}")  # type: ignore[arg-type]
+
+
+def _visible_result(r: FileResult) -> FileResult:
+    """The result with every file-derived string made terminal-safe (:func:`visible`): a file
+    name with a newline cannot forge an ``error:`` line, nor an ANSI escape reach the screen."""
+    return dataclasses.replace(
+        r, path=Path(visible(r.path)), reason=visible(r.reason),
+        rows_by_section={visible(k): v for k, v in r.rows_by_section.items()},
+        unmapped=[visible(u) for u in r.unmapped], warnings=[visible(w) for w in r.warnings])
 
 
 def run_ingest(args: argparse.Namespace, console: Console) -> int:
@@ -95,9 +131,11 @@ def run_ingest(args: argparse.Namespace, console: Console) -> int:
         settings = {"reader": args.reader} if args.reader else None
         results = ingest(args.paths, args.db, on_file=on_file, settings=settings)
     if not results:
-        print(f"error: no PDF, ODS, XLSX or CSV files found in {' '.join(args.paths)}",
+        print(f"error: no PDF, ODS, XLSX or CSV files found in "
+              f"{' '.join(visible(p) for p in args.paths)}",
               file=sys.stderr)
         return 1
+    results = [_visible_result(r) for r in results]  # names and cells come from files
     _summary(results)
     failed = [r for r in results if r.status == "failed"]
     for r in failed:
@@ -110,10 +148,13 @@ def run_ingest(args: argparse.Namespace, console: Console) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
-    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
-        argv.insert(0, "ingest")  # `python -m extract PATH...`
-    elif argv and argv[0] == "--debug" and len(argv) > 1 and argv[1] not in SUBCOMMANDS:
-        argv.insert(1, "ingest")
+    # `python -m extract PATH...` means ingest; so does `python -m extract -- -odd-name.csv`
+    # (after `--` every word is a path, even one starting with a dash).
+    lead = 1 if argv[:1] == ["--debug"] else 0
+    first = argv[lead] if len(argv) > lead else None
+    if first is not None and first not in SUBCOMMANDS and (
+            first == "--" or not first.startswith("-")):
+        argv.insert(lead, "ingest")
     args = _parser().parse_args(argv)
     console = Console(stderr=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s",
@@ -132,13 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return 2
     except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, duckdb.InterruptException):
         print("error: interrupted; database left as it was", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"error: stopped by {exc}; database left as it was", file=sys.stderr)
+        return 128 + exc.signum
     except Exception as exc:
         if debug:
             raise
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {visible(exc)}", file=sys.stderr)
         return 1

@@ -50,6 +50,7 @@ class FileResult:
     rows_by_section: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reports: list[dict[str, object]] = field(default_factory=list)  # table_reports rows
 
 
 def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -131,11 +132,17 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, obj
     try:
         # Table names come from the fixed set in store_release, never from input.
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # noqa: S608
-    finally:
-        con.unregister("_incoming")
+    except Exception:
+        # The failed INSERT aborted the transaction, so unregistering raises again ("current
+        # transaction is aborted") and would hide the real error: report the first one.
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_incoming")
+        raise
+    con.unregister("_incoming")
 
 
-RELEASE_TABLES = ("shares", "count_rows", "legend_rows", "unmapped_columns", "ingest_warnings")
+RELEASE_TABLES = ("shares", "count_rows", "legend_rows", "unmapped_columns", "ingest_warnings",
+                  "table_reports")
 
 
 def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
@@ -170,7 +177,12 @@ def store_release(con: duckdb.DuckDBPyConnection, path: Path, sha: str,
     _insert(con, "count_rows", norm.counts, const)
     _insert(con, "legend_rows", norm.legend, const)
     _insert(con, "unmapped_columns", norm.unmapped, const)
-    _insert(con, "ingest_warnings", [{"message": w} for w in norm.warnings], const)
+    # Every printed warning is stored: the normaliser's (with kind and location) and any
+    # added after it (e.g. an undated release), as kind 'ingest'.
+    known = {i["message"] for i in norm.issues}
+    extra = [{"kind": "ingest", "message": w} for w in norm.warnings if w not in known]
+    _insert(con, "ingest_warnings", norm.issues + extra, const)
+    _insert(con, "table_reports", norm.reports, const)
 
 
 def _store_provenance(con: duckdb.DuckDBPyConnection, release_id: int, path: Path,
@@ -334,6 +346,7 @@ def ingest(
             res.rows_by_section = norm.rows_by_section()
             res.unmapped = sorted({f"{u['section']}: {u['header']}" for u in norm.unmapped})
             res.warnings = norm.warnings + _overlap_warnings(con, path, old)
+            res.reports = norm.reports
             changed = True
         if not changed:
             raise Discard

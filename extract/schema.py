@@ -111,6 +111,34 @@ CREATE TABLE IF NOT EXISTS ingest_warnings (
     source_file VARCHAR NOT NULL,
     message     VARCHAR NOT NULL
 );
+-- Where each warning points and what kind of self-check raised it (extract/reports.py).
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS kind VARCHAR;
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS section VARCHAR;
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS table_index INTEGER;
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS source_page INTEGER;
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS source_sheet VARCHAR;
+ALTER TABLE ingest_warnings ADD COLUMN IF NOT EXISTS source_row INTEGER;
+
+-- One extraction report per table of every release (extract/reports.py).
+CREATE TABLE IF NOT EXISTS table_reports (
+    release_id       INTEGER NOT NULL,
+    source_file      VARCHAR NOT NULL,
+    table_index      INTEGER NOT NULL,
+    section          VARCHAR NOT NULL,
+    title            VARCHAR,
+    first_page       INTEGER,
+    last_page        INTEGER,
+    sheet            VARCHAR,
+    first_row        INTEGER,
+    last_row         INTEGER,
+    header_printed   JSON NOT NULL,
+    header_fields    JSON NOT NULL,
+    row_count        INTEGER NOT NULL,
+    rows_per_page    JSON NOT NULL,
+    empty_cell_share DOUBLE NOT NULL,
+    warning_count    INTEGER NOT NULL,
+    confidence       DOUBLE NOT NULL
+);
 
 -- Provenance of the file (analysis/figures, exports, page footers read it from here).
 ALTER TABLE releases ADD COLUMN IF NOT EXISTS source_url VARCHAR;
@@ -445,6 +473,8 @@ COMMENTS: dict[str, str] = {
     "legend_rows": "Rows of the legend tab 'classification of data' (not shares).",
     "unmapped_columns": "Columns whose header mapped to no canonical field (kept in extra_cells).",
     "ingest_warnings": "Non-fatal problems found while reading a file.",
+    "table_reports": "One extraction report per table of every release: where, header, rows,"
+    " warnings, confidence.",
     "share_history": "Each share identified across releases: when it first and last appeared.",
     "share_changes": "Shares added, removed and changed between consecutive releases.",
     "share_keys": "Every share key ever assigned, per release and row identity: kept across"
@@ -563,6 +593,30 @@ COLUMN_COMMENTS: dict[str, str] = {
     "ingest_warnings.release_id": "The release (releases.release_id).",
     "ingest_warnings.source_file": "File name of the release.",
     "ingest_warnings.message": "What was odd, e.g. a table with no recognisable columns.",
+    "ingest_warnings.kind": "Self-check that raised it (total_row, two_dates, no_key, encoding,"
+    " reader, ...).",
+    "ingest_warnings.section": "Section of the table concerned; NULL for a file-level warning.",
+    "ingest_warnings.table_index": "The table (table_reports.table_index); NULL for the file.",
+    "ingest_warnings.source_page": "PDF page to check; NULL for spreadsheets and file-level.",
+    "ingest_warnings.source_sheet": "Spreadsheet tab to check; NULL for PDF, CSV, file-level.",
+    "ingest_warnings.source_row": "Row to check (as shares.source_row); NULL when not one row.",
+    "table_reports.release_id": "The release (releases.release_id).",
+    "table_reports.source_file": "File name of the release.",
+    "table_reports.table_index": "0-based position of the table in the file, in reading order.",
+    "table_reports.section": "Section key of the table (as shares.section; legend too).",
+    "table_reports.title": "Title line or tab the section was recognised from.",
+    "table_reports.first_page": "First PDF page the table has rows on; NULL for spreadsheets.",
+    "table_reports.last_page": "Last PDF page the table has rows on; NULL for spreadsheets.",
+    "table_reports.sheet": "Spreadsheet tab; NULL for PDF and CSV.",
+    "table_reports.first_row": "Row number (source_row) of the first data row.",
+    "table_reports.last_row": "Row number (source_row) of the last data row.",
+    "table_reports.header_printed": "The header cells as printed, a JSON list.",
+    "table_reports.header_fields": "The field each header cell mapped to (null: unmapped).",
+    "table_reports.row_count": "Data rows read (not counting empty rows, totals, notes).",
+    "table_reports.rows_per_page": "JSON object: rows per PDF page, or per tab / 'CSV'.",
+    "table_reports.empty_cell_share": "Share of the table's cells that are empty, 0-1.",
+    "table_reports.warning_count": "Warnings on this table (ingest_warnings, excluding info).",
+    "table_reports.confidence": "0-1: header mapped x rows without doubt x fill (docs/schema.md).",
 }
 
 

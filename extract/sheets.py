@@ -526,7 +526,9 @@ def _tables_in(grid: _Grid, fallback: list[str]
         f.totals += [j for j in f.data if _is_total(rows[j])]  # fallback tables' totals
         f.data = [j for j in f.data if j not in set(f.totals)]
         tables.append(_to_table(rows, f, grid.name))
-        if f.section is None:
+        if tables[-1].section == "legend" and f.section != "legend":
+            pass  # a tier or classification key by its header: no section to guess
+        elif f.section is None:
             named = f"title {f.titles[0][:80]!r}" if f.titles else "no title"
             warnings.append(f"{where} row {f.header_at + 1}: section not recognised ({named}); "
                             "rows kept as section 'unknown'")

@@ -9,14 +9,26 @@ read-write connection to the copy and, only when the whole job succeeded, atomic
   ingest and sees the new data on its next query (a DuckDB read-only reader and a read-write
   writer cannot share one file, but they can share a directory);
 * files are written in the DuckDB 1.4 storage format so researchers' older CLIs can open them.
+
+A private copy is named ``.npd-<pid>-<random>.tmp`` after the process that owns it. A run that
+was killed (``kill -9``, out of memory, power cut) cannot remove its copy, so every
+:func:`writable` first removes the copies whose owner is no longer running
+(:func:`remove_stale_copies`); a copy of a live process is never touched. SIGTERM and SIGHUP
+during a run (when it runs on the main thread) unwind it like Ctrl-C: the copy is removed and
+:class:`Terminated` reaches the caller.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +40,27 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DB = REPO / "data" / "npd_register.duckdb"
 STORAGE_VERSION = "v1.4.0"
 _READ_CONFIG = {"threads": "2", "memory_limit": "1GB"}
+
+
+COPY_PREFIX = ".npd-"
+_COPY = re.compile(r"\.npd-(?:(\d+)-)?[^/]*\.tmp(?:\.wal)?")
+# A copy without an owner pid (written before copies carried one) counts as stale only once
+# it is this old: no ingest runs for an hour.
+_UNOWNED_GRACE = 3600
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived during a write; the private copy has been removed.
+
+    A BaseException, like KeyboardInterrupt, so ``except Exception`` in readers cannot
+    swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return signal.Signals(self.signum).name
 
 
 class Discard(Exception):
@@ -60,6 +93,75 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_copies(folder: Path) -> list[Path]:
+    """Delete private copies (and their WAL files) left in ``folder`` by runs that died.
+
+    Only copies whose owner process no longer exists go; returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        m = _COPY.fullmatch(entry.name)
+        if not m:
+            continue
+        try:
+            if m.group(1) is not None:
+                pid = int(m.group(1))
+                if pid == os.getpid() or _alive(pid):
+                    continue
+            elif now - entry.stat().st_mtime < _UNOWNED_GRACE:
+                continue
+            entry.unlink()
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into :class:`Terminated` while a copy exists (main thread only:
+    Python allows handlers nowhere else; a dashboard's build thread relies on the stale-copy
+    sweep of the next run instead)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    sigs = [sig for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+            if sig is not None]
+    previous = {sig: signal.signal(sig, handler) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or _first_line(exc)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+        "No space left on device" in str(exc))
+
+
 def _missing_dirs(folder: Path) -> list[Path]:
     """The folders ``mkdir(parents=True)`` would create, deepest first."""
     out: list[Path] = []
@@ -78,10 +180,17 @@ def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDB
     """
     path = db_path(db)
     created = _missing_dirs(path.parent)
+    remove_stale_copies(path.parent)
+    with _cleanup_on_signals():
+        yield from _writable(path, created)
+
+
+def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A short fixed prefix: a long database name must not make the temp name too long.
-        fd, tmp_name = tempfile.mkstemp(prefix=".npd-", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{COPY_PREFIX}{os.getpid()}-", suffix=".tmp",
+                                        dir=path.parent)
         os.close(fd)
     except OSError as exc:
         _remove_empty(created)
@@ -94,14 +203,26 @@ def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDB
     try:
         try:
             if path.exists():
-                shutil.copyfile(path, tmp)
+                try:
+                    shutil.copyfile(path, tmp)
+                except OSError as exc:
+                    if not _disk_full(exc):
+                        raise
+                    raise DatabaseError(f"{path}: no room for a private copy of the database "
+                                        f"({_os_reason(exc)}); database left as it was"
+                                        ) from exc
                 con = duckdb.connect(str(tmp))
             else:
                 config = {"storage_compatibility_version": STORAGE_VERSION}
                 con = duckdb.connect(str(tmp), config=config)
             schema.create(con)
+        except DatabaseError:
+            raise
         except duckdb.Error as exc:  # name the user's file, not our private copy
             reason = _first_line(exc).replace(str(tmp), str(path))
+            if _disk_full(exc):
+                raise DatabaseError(f"{path}: no room to write the database (No space left "
+                                    "on device); database left as it was") from exc
             raise DatabaseError(f"{path}: not a usable DuckDB database ({reason})") from exc
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot read the database "
@@ -112,10 +233,15 @@ def writable(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDB
             yield con
         except Discard:
             return
-        con.execute("CHECKPOINT")
-        con.close()
-        con = None
-        os.replace(tmp, path)
+        try:
+            con.execute("CHECKPOINT")
+            con.close()
+            con = None
+            os.replace(tmp, path)
+        except (duckdb.Error, OSError) as exc:
+            reason = _first_line(exc).replace(str(tmp), "the private copy")
+            raise DatabaseError(f"{path}: could not save the database ({reason}); "
+                                "database left as it was") from exc
         published = True
     finally:
         if con is not None:

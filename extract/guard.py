@@ -109,7 +109,8 @@ def check_workbook(path: Path, limits: Limits) -> None:
             if "content.xml" in names and path.suffix.lower() == ".ods":
                 extents = ods_extents(zf, limits)
             else:
-                extents = [xlsx_extent(zf, n) for n in sorted(names)
+                titles = xlsx_sheet_names(zf)
+                extents = [xlsx_extent(zf, n, titles.get(n)) for n in sorted(names)
                            if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
                 NotImplementedError, RuntimeError, ParseError):
@@ -170,7 +171,30 @@ def _column_number(letters: bytes) -> int:
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,4})([0-9]{1,9})\"[^>]*?(/?)>")
 
 
-def xlsx_extent(zf: zipfile.ZipFile, member: str) -> Extent | None:
+def xlsx_sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part -> the tab name a user sees (from workbook.xml and its relationships)."""
+    try:
+        with zf.open("xl/workbook.xml") as fh:
+            book = fh.read(1 << 20)
+        with zf.open("xl/_rels/workbook.xml.rels") as fh:
+            rels = fh.read(1 << 20)
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return {}
+    targets = {m.group(1): m.group(2) for m in re.finditer(
+        rb'<Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"', rels)}
+    targets.update({m.group(2): m.group(1) for m in re.finditer(
+        rb'<Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"', rels)})
+    out: dict[str, str] = {}
+    for m in re.finditer(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"', book):
+        target = targets.get(m.group(2))
+        if target:
+            part = target.decode("utf-8", "replace").lstrip("/")
+            part = part if part.startswith("xl/") else f"xl/{part}"
+            out[part] = repr(m.group(1).decode("utf-8", "replace"))
+    return out
+
+
+def xlsx_extent(zf: zipfile.ZipFile, member: str, title: str | None = None) -> Extent | None:
     """Stream one worksheet's XML and find the box its valued cells span."""
     rmin = cmin = 1 << 62
     rmax = cmax = 0
@@ -190,7 +214,7 @@ def xlsx_extent(zf: zipfile.ZipFile, member: str) -> Extent | None:
                 cmin, cmax = min(cmin, col), max(cmax, col)
     if not rmax:
         return None
-    name = member.rsplit("/", 1)[-1]
+    name = title or member.rsplit("/", 1)[-1]
     return Extent(name, rmax - rmin + 1, cmax - cmin + 1, f"{column_letters(cmax)}{rmax}")
 
 
@@ -305,6 +329,9 @@ def _vm_size() -> int:
 def _child_setup(limits: Limits, err_fd: int) -> None:
     """In the child: own process group, default signals, die with the parent, limits."""
     os.setpgid(0, 0)
+    import faulthandler
+
+    faulthandler.disable()  # a crash is reported by the parent in one line, not a dump
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     with contextlib.suppress(OSError, AttributeError):
@@ -439,15 +466,22 @@ def _run_forked(func: Callable[..., Any], args: tuple[Any, ...], limits: Limits,
         outcome.value = frame[1]
         _echo(stderr)
     elif frame is not None and frame[0] == "error":
-        outcome.error = frame[1]
+        # A reader that wraps every exception (the PDF reader says "damaged PDF ...
+        # (MemoryError)") must not hide that the memory limit stopped it.
+        outcome.error = (_memory_reason(limits) if frame[1].endswith("(MemoryError)")
+                         else frame[1])
     elif frame is not None and frame[0] == "memory":
-        outcome.error = (f"needs more than the {human_bytes(limits.max_reader_memory_bytes)} of "
-                         "memory a reader may use; refused (a hostile or damaged file?)")
+        outcome.error = _memory_reason(limits)
     elif frame is not None and frame[0] == "crash":
         outcome.error = f"could not be read ({' '.join(str(frame[1]).split())[:300]})"
     else:
         outcome.error = _reason_from_status(status or 0, stderr, limits, timed_out)
     return outcome
+
+
+def _memory_reason(limits: Limits) -> str:
+    return (f"needs more than the {human_bytes(limits.max_reader_memory_bytes)} of memory a "
+            "reader may use; refused (a hostile or damaged file?)")
 
 
 def _exited(pid: int) -> bool:

@@ -574,7 +574,9 @@ def cli_changes(args: argparse.Namespace) -> int:
             return 1
         # soft_wrap: long lines are wrapped by the terminal, not cut into pieces, so the
         # output stays greppable when piped.
-        console = Console(highlight=False, soft_wrap=True)
-        return print_changes(con, console, getattr(args, "release", None))
+        from extract.printable import visible_console  # cells are shown, never obeyed
+
+        console = visible_console(highlight=False, soft_wrap=True)
+        return print_changes(con, console, getattr(args, "release", None))  # type: ignore[arg-type]
     finally:
         con.close()

@@ -35,3 +35,16 @@ def visible(text: object) -> str:
     if any("\ud800" <= c <= "\udfff" for c in s):
         s = "".join(f"\\u{ord(c):04x}" if "\ud800" <= c <= "\udfff" else c for c in s)
     return s
+
+
+def visible_console(**kwargs: object) -> object:
+    """A ``rich.console.Console`` that passes every printed string through :func:`visible`
+    before its markup is parsed, for CLIs that print data with rich (``extract changes``).
+    Rich's own colour codes are added after, so they still work; data's escapes are shown."""
+    from rich.console import Console
+
+    class _VisibleConsole(Console):
+        def render_str(self, text: str, **kw: object) -> object:  # type: ignore[override]
+            return super().render_str(visible(text), **kw)  # type: ignore[arg-type]
+
+    return _VisibleConsole(**kwargs)  # type: ignore[arg-type]

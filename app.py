@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,12 @@ def _progress(bar: Any, value: float, text: str) -> None:
         bar.progress(min(max(value, 0.0), 1.0), text=text)
 
 
-st.set_page_config(page_title="NPD data shares", page_icon=":material/database:",
-                   layout="wide", initial_sidebar_state="expanded")
+_STARTED = time.perf_counter()  # this script run's start, for common.log_run_time
+# A local image as the tab icon: an emoji or material icon here makes every page fetch its
+# favicon from a font server, which fails offline. "auto" keeps the sidebar collapsed on a
+# phone, where it would otherwise cover the page after every navigation.
+st.set_page_config(page_title="NPD data shares", page_icon=str(common.FAVICON),
+                   layout="wide", initial_sidebar_state="auto")
 ensure_database()
 
 try:
@@ -139,6 +144,10 @@ if sample:
     st.warning(f"**{common.SAMPLE_BANNER}.** The shares are invented to demonstrate the tool.",
                icon=":material/science:")
 
+# A value in the address that names nothing here is said out loud, not dropped silently.
+for param, value, instead in common.unknown_filter_values():
+    common.unknown_value_notice(param, value, instead)
+
 with st.sidebar:
     st.subheader("Filter shares")
     common.sidebar_filters()
@@ -149,6 +158,8 @@ try:
     page.run()
 except (duckdb.Error, OSError) as exc:
     st.error(common.esc(f"The database could not be read: {exc}"))
+finally:  # also after st.stop() and page switches, which end a run by raising
+    common.log_run_time(page.url_path, _STARTED)
 
 # Where the data came from and under what licence, at the foot of every page.
 provenance.footer()

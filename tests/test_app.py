@@ -333,7 +333,7 @@ def test_search_narrows_the_table_to_matching_rows(built: fx.Built,
     assert set(rows["organisation"]) == {"UCL", "University College London (UCL)"}
     # LIKE wildcards typed by a user are literal characters.
     at.text_input(key="q").input("100%").run()
-    assert not at.dataframe and "No share matches" in texts(at)
+    assert not at.dataframe and "No register row matches" in texts(at)
 
 
 def test_search_on_the_sample_register(sample_db: Path, monkeypatch: pytest.MonkeyPatch
@@ -800,6 +800,11 @@ def test_export_bytes_are_safe_for_excel(built: fx.Built) -> None:
     cells = df.to_numpy().ravel().tolist() + list(df.columns)
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
     assert any(c.lstrip("'").startswith("=HYPERLINK") for c in cells)  # kept, neutralised
+    # Every row carries its share key and the share's stable address in the dashboard.
+    from urllib.parse import quote
+    want = {(s.key, f"/share?ref={quote(s.key, safe='')}&in="
+             f"{quote(fx.RELEASES[LATEST - 1].source_file, safe='')}") for s in spec_latest()}
+    assert set(zip(df["share_key"], df["share_url"], strict=True)) == want
     xlsx = pd.read_excel(io.BytesIO(downloads.shares_xlsx(str(built.path), f)), dtype=str,
                          engine="calamine", sheet_name="Shares")
     assert len(xlsx) == len(spec_latest())

@@ -11,8 +11,12 @@ would pin the replaced file).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
@@ -35,6 +39,7 @@ HOME_OFFICE = "views/home_office.py"
 REVIEW = "views/review.py"
 HEALTH = "views/health.py"
 
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
 ALL_RELEASES = "All releases"
 SAMPLE_BANNER = SAMPLE_NOTICE
 # Widget keys of the global filters; each is also its URL query parameter.
@@ -80,13 +85,94 @@ def page_png(path: Path, page: int, needles: tuple[str, ...]) -> bytes | None:
     return _page_png(str(path), path.stat().st_mtime_ns, page, needles)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$^=&])")
+# Every ASCII punctuation character: CommonMark lets any of them be backslash-escaped, and
+# escaping all of them leaves no markup at all: no emphasis, links, autolinked URLs or
+# e-mail addresses (``https\:\/\/``, ``a\@b\.org`` match no autolink), HTML, LaTeX, emoji or
+# ``:material/…:`` shortcodes, colour directives.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# Characters that change how text around them is shown without being seen: C0/C1 controls,
+# bidi controls (a right-to-left override spoofs a name), zero-width and other format
+# characters (Unicode category Cf), line/paragraph separators, private-use characters.
+# Written as ranges (checked against unicodedata in tests/test_app.py) so importing costs
+# nothing.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\ue000-\uf8ff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\U000f0000-\U0010ffff]")
+_CHART_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
-def esc(text: Any) -> str:
-    """Text from the data made inert for Streamlit markdown (no links, HTML, LaTeX, emoji,
-    colour directives): every markdown-significant character is backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+def _shown(match: re.Match[str]) -> str:
+    return f"⟨U+{ord(match.group()):04X}⟩"
+
+
+def visible(text: Any) -> str:
+    """Register text with every invisible or direction-changing character shown as
+    ``⟨U+202E⟩`` and runs of whitespace (tabs, newlines) as one space."""
+    raw = "" if text is None else str(text)
+    return _INVISIBLE_RE.sub(_shown, " ".join(raw.split()))
+
+
+def esc(text: Any, target: str = "markdown") -> str:
+    """Text from the data made inert, the one way every page shows register text.
+
+    ``target`` is where it goes: ``"markdown"`` (headers, captions, markdown, labels:
+    every markdown-significant character backslash-escaped), ``"chart"`` (plotly labels,
+    hovers, titles, which read a subset of HTML: ``< > &`` become entities) or ``"text"``
+    (plain-text places such as table cells). In all three, invisible and bidi characters are
+    made visible (:func:`visible`)."""
+    shown = visible(text)
+    if target == "markdown":
+        return _MD_SPECIAL.sub(r"\\\1", shown)
+    if target == "chart":
+        return "".join(_CHART_SPECIAL.get(ch, ch) for ch in shown)
+    if target == "text":
+        return shown
+    raise ValueError(f"unknown target {target!r}")
+
+
+def visible_column(values: pd.Series) -> pd.Series:
+    """:func:`esc` with ``target="text"`` for a whole column of a table (vectorised: only
+    cells holding such a character are touched)."""
+    if values.empty or not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+        return values
+    text = values.astype(object)
+    mask = text.astype("string").str.contains(_INVISIBLE_RE, na=False).astype(bool)
+    if not mask.any():
+        return values
+    out = text.copy()
+    out[mask] = out[mask].map(lambda v: _INVISIBLE_RE.sub(_shown, v))
+    return out
+
+
+def visible_table(df: pd.DataFrame) -> pd.DataFrame:
+    """A table of register text ready for ``st.dataframe``: every text column through
+    :func:`visible_column` (a grid shows text as text, but a bidi override would still
+    reorder a cell)."""
+    out = df.copy()
+    for col in out.columns:
+        out[col] = visible_column(out[col])
+    return out
+
+
+TIMING_LOG_ENV = "NPD_TIMING_LOG"
+
+
+def log_run_time(page: str, started: float) -> None:
+    """Append this script run's server time to ``$NPD_TIMING_LOG`` (one JSON line), so
+    ``bench/bench_dashboard.py`` can print the server's share of a browser timing. Off
+    (no cost) when the variable is unset."""
+    target = os.environ.get(TIMING_LOG_ENV)
+    if not target:
+        return
+    ms = (time.perf_counter() - started) * 1000
+    line = json.dumps({"page": page or "overview", "ms": round(ms, 1), "at": time.time()})
+    try:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+    except OSError:
+        pass  # a timing log must never break a page
 
 
 def releases() -> pd.DataFrame:
@@ -97,17 +183,36 @@ def release_labels() -> list[str]:
     return [str(x) for x in releases()["label"]]
 
 
+@lru_cache(maxsize=8)
+def _label_map(key: DbKey) -> dict[int, str]:
+    rel = _run("releases", key, ())
+    return {int(i): str(lab) for i, lab in zip(rel["release_id"], rel["label"], strict=True)}
+
+
+def release_label_map() -> dict[int, str]:
+    """release_id -> label of the live database, worked out once per database version
+    (looking a label up through :func:`releases` unpickles the whole table: ~1 ms a row)."""
+    return _label_map(db_key())
+
+
 def release_id_for(label: str | None) -> int | None:
     """The release a label names; None for "All releases" or an unknown label."""
-    rel = releases()
-    hit = rel[rel["label"] == label]
-    return int(hit["release_id"].iloc[0]) if len(hit) else None
+    for rid, lab in release_label_map().items():
+        if lab == label:
+            return rid
+    return None
 
 
 def release_label(release_id: Any) -> str:
-    rel = releases()
-    hit = rel[rel["release_id"] == release_id]
-    return str(hit["label"].iloc[0]) if len(hit) else "?"
+    try:
+        return release_label_map().get(int(release_id), "?")
+    except (TypeError, ValueError):
+        return "?"
+
+
+def release_label_column(ids: pd.Series) -> pd.Series:
+    """:func:`release_label` for a whole column (one dict lookup per row, no query)."""
+    return ids.map(release_label_map()).fillna("?").astype(object)
 
 
 def latest_position() -> int:
@@ -131,6 +236,51 @@ def filters() -> data.Filters:
         date_from=ss.get("from"),
         date_to=ss.get("to"),
     )
+
+
+# What a filter parameter shows when none of its values is known.
+_ANY = {"sector": "every sector", "flag": "shares with or without flags",
+        "category": "every kind of data", "section": "every section"}
+_CHOICES = {"sector": data.SECTOR_LABELS, "flag": data.FLAG_LABELS,
+            "category": data.CATEGORY_LABELS, "section": data.SECTION_LABELS}
+DATE_RANGE = (dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=366))
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if DATE_RANGE[0] <= day <= DATE_RANGE[1] else None
+
+
+def unknown_filter_values() -> list[tuple[str, str, str]]:
+    """``(parameter, value, what is shown instead)`` for every value in the page address
+    that names no release, sector, flag, category, section or date.
+
+    Read before the bound widgets are drawn: a bound widget drops a value it does not know
+    (and takes it out of the address), which without this would happen without a word.
+    Only a parameter the session has not set yet comes from the address."""
+    qp = st.query_params
+    out: list[tuple[str, str, str]] = []
+    labels = release_labels()
+    if "release" not in st.session_state and "release" in qp:
+        value = qp.get("release") or ""
+        if value not in (ALL_RELEASES, *labels) and labels:
+            out.append(("release", value,
+                        f"the latest release, {labels[latest_position()]}"))
+    for key, choices in _CHOICES.items():
+        if key in st.session_state or key not in qp:
+            continue
+        values = qp.get_all(key)
+        known = [v for v in values if v in choices.values()]
+        instead = ("only " + ", ".join(known)) if known else _ANY[key]
+        out.extend((key, v, instead) for v in values if v not in choices.values())
+    for key, side in (("from", "no earliest"), ("to", "no latest")):
+        if key not in st.session_state and key in qp and _date_or_none(qp.get(key) or "") is None:
+            out.append((key, qp.get(key) or "",
+                        f"{side} approval date (dates are written 2021-03-31)"))
+    return out
 
 
 def sidebar_filters() -> None:
@@ -157,7 +307,7 @@ def sidebar_filters() -> None:
                    format_func=data.CATEGORY_LABELS.__getitem__, bind="query-params")
     st.multiselect("Register section", list(data.SECTION_LABELS), key="section",
                    format_func=data.SECTION_LABELS.__getitem__, bind="query-params")
-    low, high = dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=366)
+    low, high = DATE_RANGE
     c1, c2 = st.columns(2)
     c1.date_input("Approved from", value=None, min_value=low, max_value=high, key="from",
                   bind="query-params", format="DD/MM/YYYY")
@@ -250,36 +400,73 @@ SECTOR_COLOURS = {
 }
 
 SHARE_TABLE_COLUMNS = {
-    "release": st.column_config.TextColumn("Release", width="small"),
+    "release": st.column_config.TextColumn("Release", width="medium"),
+    "approved": st.column_config.DateColumn("Approved", width="small", format="D MMM YYYY",
+                                            help="Date approved (the table's order within "
+                                                 "a release: newest first)."),
     "reference": st.column_config.TextColumn("Reference", width="small"),
     "organisation": st.column_config.TextColumn("Organisation (as written)", width="medium"),
     "sector": st.column_config.TextColumn("Sector", width="small"),
-    "project": st.column_config.TextColumn("Project", width="medium"),
-    "data_shared": st.column_config.TextColumn("Data shared", width="large"),
     "flags": st.column_config.TextColumn("Flags", width="medium"),
     "source": st.column_config.TextColumn("Page / row", width="small"),
+    "project": st.column_config.TextColumn("Project", width="medium"),
+    "data_shared": st.column_config.TextColumn("Data shared", width="large"),
 }
 
 
 def share_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The explorer's columns, with readable release and sector values."""
+    """The explorer's columns, with readable release and sector values (column operations:
+    100,000 rows cost no Python loop), register text made visible as text."""
     out = pd.DataFrame({
-        "release": [release_label(r) for r in df["release_id"]],
+        "release": release_label_column(df["release_id"]),
+        "approved": pd.to_datetime(df["date_approved"]).dt.date,
         "reference": df["reference"],
         "organisation": df["organisation"],
-        "sector": [data.SECTOR_LABELS.get(s, s) for s in df["sector"]],
-        "project": df["project"],
-        "data_shared": df["data_shared"],
+        "sector": df["sector"].map(data.SECTOR_LABELS).fillna(df["sector"]),
         "flags": df["flags"],
         "source": df["source"],
+        "project": df["project"],
+        "data_shared": df["data_shared"],
     })
-    return out.reset_index(drop=True)
+    return visible_table(out.reset_index(drop=True))
+
+
+def unknown_value_notice(param: str, value: Any, shown_instead: str) -> None:
+    """Say, on the page, that a link's ``param=value`` names nothing in this database and
+    what is shown instead. The address is left as it came (never rewritten silently), so
+    the reader can see and correct it."""
+    st.warning(f"The link asks for {esc(param)} “{esc(value)}”, which is not in this "
+               f"database. Showing {esc(shown_instead)} instead.", icon="⚠️")
+
+
+# A click on any cell opens the row (cell selection), as well as the box on its left.
+ROW_CLICK = ("single-row", "single-cell")
 
 
 def selected_row(event: Any) -> int | None:
-    """The positional index of the single selected row of a dataframe event, if any."""
+    """The positional index of the row selected in a dataframe event, by its selection box
+    or by a click on any of its cells (:data:`ROW_CLICK`); None when nothing is."""
     selection = event.get("selection") if isinstance(event, dict) else getattr(
         event, "selection", None)
-    rows = selection.get("rows") if isinstance(selection, dict) else getattr(
-        selection, "rows", None)
-    return int(rows[0]) if rows else None
+    if selection is None:
+        return None
+
+    def part(name: str) -> Any:
+        return selection.get(name) if isinstance(selection, dict) else getattr(
+            selection, name, None)
+
+    rows, cells = part("rows"), part("cells")
+    if rows:
+        return int(rows[0])
+    if cells:
+        first = cells[0]
+        return int(first[0] if isinstance(first, list | tuple) else first["row"])
+    return None
+
+
+def counted(hits: data.Hits) -> str:
+    """'580 register rows (169 shares)': the words every page uses. A register row is one
+    row of one release; a share is counted once by its key, however many releases list
+    it."""
+    rows = f"{hits.rows:,} register row{'' if hits.rows == 1 else 's'}"
+    return f"{rows} ({hits.shares:,} share{'' if hits.shares == 1 else 's'})"

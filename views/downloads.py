@@ -38,8 +38,11 @@ def about(contents: str, filters: str, releases: pd.DataFrame) -> pd.DataFrame:
 
 
 def shares_table(db: str, f: data.Filters) -> pd.DataFrame:
+    """The shares matching ``f`` with each one's dashboard address (``share_url`` beside
+    ``share_key``: the stable link) and its release file's provenance columns."""
     with data.connection(db) as con:
-        return data.export_shares(con, f)
+        return export.with_provenance(data.export_shares(con, f), export.release_provenance(con),
+                                      release_col="source_file")
 
 
 def shares_csv(db: str, f: data.Filters) -> bytes:

@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from views import common, data
+from extract.db import REPO
+from views import common, data, downloads
 
 LIMIT = 2000
 
 st.header("Shares explorer", anchor=False)
 f = common.filters()
 df, total = common.load(data.search_shares, f, LIMIT)
+hits = common.load(data.count_hits, f) if total else data.Hits(0, 0)
 shown = len(df)
-noun = "share" if total == 1 else "shares"
-st.markdown(f"**{total:,} {noun}** · {common.esc(common.describe(f))}")
+st.markdown(f"**{common.counted(hits)}** · {common.esc(common.describe(f))}")
 if total > shown:
-    st.caption(f"Showing the first {shown:,}. Narrow the filters, or download all {total:,} "
-               "from the Export page.")
+    st.caption(f"Showing the first {shown:,} register rows. Narrow the filters, or download "
+               f"all {total:,} below or from the Export page.")
+if "home_office" in f.sections:
+    # Home Office tables are monthly counts of requests, not rows of shares.
+    st.info("The Home Office section of the register holds monthly counts of requests, not "
+            "individual shares, so it lists no rows here.")
+    if (REPO / common.HOME_OFFICE).exists():
+        st.page_link(common.HOME_OFFICE, label="See the Home Office counts", icon="➡️")
 if df.empty:
-    st.info("No share matches these filters. Try fewer words or remove a filter in the "
-            "sidebar.")
+    if "home_office" not in f.sections:
+        st.info("No register row matches these filters. Try fewer words or remove a filter "
+                "in the sidebar.")
     st.stop()
 
 table = common.share_table(df)
 event = st.dataframe(
-    table, key="shares_table", on_select="rerun", selection_mode="single-row",
+    table, key="shares_table", on_select="rerun", selection_mode=common.ROW_CLICK,
     hide_index=True, placeholder="—", column_config=common.SHARE_TABLE_COLUMNS, width="stretch",
     height=min(460, 35 * (len(table) + 1) + 3),
     # One release selected: its name on every row would only take space.
     column_order=[c for c in table.columns if c != "release" or f.release_id is None],
 )
-st.caption("Select a row (the box on its left) to open the share with its evidence and the "
-           "source page. Click a column header to sort.")
+st.caption("Click a row to open the share with its evidence and the source page. Click a "
+           "column header to sort.")
+st.download_button(
+    f"Download all {total:,} register rows (CSV)", partial(downloads.shares_csv,
+                                                           common.db_key().path, f),
+    file_name="npd-shares-explorer.csv", mime=downloads.CSV, on_click="ignore",
+    icon="⬇️", key="dl_explorer_csv",
+    help="Safe to open in Excel: cells that would run as formulas are prefixed with '. "
+         "Each row has its share key, its address in this dashboard, is_sample and the "
+         "release file's provenance.")
 row = common.selected_row(event)
 if row is not None and row < shown:
     common.open_share(int(df["share_id"].iloc[row]))

@@ -118,13 +118,14 @@ def brief(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from analysis.brief import BriefError
     from analysis.figures import FigureError
     from analysis.queries import QueryError
 
     handler = {"figures": figures, "query": query, "brief": brief}[args.command]
     try:
         return handler(args)
-    except (CommandError, FigureError, QueryError) as exc:
+    except (CommandError, FigureError, QueryError, BriefError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 1
     except csv.Error as exc:

@@ -70,14 +70,18 @@ def where(page: Any, sheet: Any, row: Any) -> str:
     return ", ".join(parts)
 
 
+_CLASS = {"link": "addr"}  # cells styled apart: dashboard addresses wrap anywhere
+
+
 def table(df: pd.DataFrame, columns: dict[str, str], numeric: tuple[str, ...] = ()) -> str:
     """An HTML table of ``df``'s ``columns`` (name -> heading), every cell escaped."""
     if df.empty:
         return "<p class='muted'>None.</p>"
     head = "".join(f"<th>{esc(h)}</th>" for h in columns.values())
     body = "".join(
-        "<tr>" + "".join(f"<td class='num'>{esc(r[c])}</td>" if c in numeric
-                         else f"<td>{esc(r[c])}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td class='{_CLASS.get(c, 'num')}'>{esc(r[c])}</td>"
+                         if c in numeric or c in _CLASS else f"<td>{esc(r[c])}</td>"
+                         for c in columns) + "</tr>"
         for r in df.to_dict("records"))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

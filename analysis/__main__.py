@@ -1,9 +1,10 @@
 """Command line for the analysis: ``python -m analysis COMMAND``.
 
     python -m analysis classify NAME...            # CSV: name,sector,reason,confidence
-    python -m analysis evaluate [--labelled FILE]  # precision/recall on labelled names
+    python -m analysis evaluate [--labelled FILE]  # listed vs unlisted names: accuracy, P/R
     python -m analysis export [--db FILE] --out FILE.csv|.xlsx|.parquet
     python -m analysis rebuild [--db FILE]         # re-apply edited data/reference files
+    python -m analysis review [--db FILE] [--overrides FILE.csv]  # unknown/low-confidence
     python -m analysis figures [--period 2012-03..2020-06] [--format table|csv|json]
     python -m analysis query NAME [--param k=v]... | --list
     python -m analysis brief [--release LABEL] --out brief.html
@@ -34,12 +35,18 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="print the sector of each recipient name as CSV")
     c.add_argument("names", nargs="+", metavar="NAME")
     e = sub.add_parser("evaluate", help="precision and recall on hand-labelled organisations")
-    e.add_argument("--labelled", type=Path, help="name,sector CSV (default: the test set)")
+    e.add_argument("--labelled", type=Path, help="name,sector CSV (default: "
+                   "tests/data/labelled_organisations.csv and tests/data/names_unseen.csv)")
     x = sub.add_parser("export", help="commercial re-use statistics with the rows behind them")
     x.add_argument("--db", help="DuckDB file (default data/npd_register.duckdb or $NPD_DB)")
     x.add_argument("--out", required=True, type=Path, help="FILE.csv, FILE.xlsx or FILE.parquet")
     r = sub.add_parser("rebuild", help="recompute organisations, sectors and flags in a database")
     r.add_argument("--db")
+    v = sub.add_parser("review", help="recipients whose sector is unknown or low-confidence, "
+                       "with ready-to-edit overrides.csv rows")
+    v.add_argument("--db", help="DuckDB file (default data/npd_register.duckdb or $NPD_DB)")
+    v.add_argument("--overrides", type=Path, metavar="FILE.csv",
+                   help="write the rows in overrides.csv's format (name,sector,note) to FILE")
     _add_g_parsers(sub)
     return p
 
@@ -79,19 +86,20 @@ def _classify(names: list[str]) -> int:
 
 
 def _evaluate(path: Path | None) -> int:
-    from analysis.evaluate import LABELLED, evaluate, load_labelled, report
+    from analysis.evaluate import LABELLED, UNSEEN, full_report, load_labelled_rows
     from extract.model import IngestError
 
-    src = path or LABELLED
-    try:
-        labelled = load_labelled(src)
-    except IngestError as exc:
-        print(f"error: {src}: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {src}: cannot read ({exc.strerror or exc})", file=sys.stderr)
-        return 1
-    print(report(evaluate(labelled)))
+    files = {}
+    for src in ([path] if path else [LABELLED, UNSEEN]):
+        try:
+            files[src.name] = load_labelled_rows(src)
+        except IngestError as exc:
+            print(f"error: {src}: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"error: {src}: cannot read ({exc.strerror or exc})", file=sys.stderr)
+            return 1
+    print(full_report(files))
     return 0
 
 
@@ -174,6 +182,54 @@ def _rebuild(db: str | None) -> int:
     return 0
 
 
+def _review(db: str | None, overrides: Path | None) -> int:
+    """The recipients a person should check, most shares first; optionally their rows for
+    data/reference/overrides.csv, ready to edit (sector and note) and paste in."""
+    import duckdb
+
+    from analysis.classify import LOW_CONFIDENCE
+    from analysis.review import overrides_csv, review_table
+    from extract.db import connect_readonly, db_path
+
+    try:
+        con = connect_readonly(db)
+    except FileNotFoundError:
+        print(f"error: {db_path(db)}: no database; run `python -m extract PATH... --db FILE` "
+              "first", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"error: {db_path(db)}: not a readable database ({exc})", file=sys.stderr)
+        return 1
+    try:
+        table = review_table(con)
+    except duckdb.Error as exc:
+        print(f"error: {db_path(db)}: no organisations table; re-ingest with this version "
+              f"({str(exc).splitlines()[0]})", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["name", "sector", "confidence", "shares", "reason"])
+    from analysis.export import neutralise_cell
+
+    for row in table.itertuples():
+        out.writerow([neutralise_cell(v) for v in (row.name, row.sector,
+                                                    f"{row.confidence:.2f}", row.shares,
+                                                    row.reason)])
+    print(f"{len(table)} organisations ({int(table['shares'].sum())} shares) have an unknown "
+          f"sector or one below {LOW_CONFIDENCE:.2f} confidence", file=sys.stderr)
+    if overrides is not None:
+        try:
+            overrides.write_text(overrides_csv(table), encoding="utf-8")
+        except OSError as exc:
+            print(f"error: {overrides}: cannot write ({exc.strerror})", file=sys.stderr)
+            return 1
+        print(f"wrote {overrides}: {len(table)} rows in overrides.csv format; set each "
+              "sector and note, then add them to data/reference/overrides.csv and run "
+              "`python -m analysis rebuild`", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from analysis.reference import ReferenceError
@@ -185,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args.labelled)
         if args.command == "export":
             return _export(args.db, args.out)
+        if args.command == "review":
+            return _review(args.db, args.overrides)
         if args.command in ("figures", "query", "brief"):
             from analysis.commands import run
 

@@ -47,6 +47,15 @@ FUZZY_CUTOFF = 92.0  # whole-name similarity (0-100) needed before the word-by-w
 TOKEN_CUTOFF = 85.0  # each differing word must be this similar ("Univeristy" ~ "University")
 LOW_CONFIDENCE = 0.75  # below this a sector is a leaning, not a finding: listed for review
 UNIVERSITY_RULE = "@university"
+PREFIX_RULE = "@listed_prefix"
+# Sectors whose list names may start a longer name for a unit of the body ("Home Office
+# Science"); charities and companies are left out ("Mind" must not make "Mind Map Ltd" one).
+_PREFIX_SECTORS = frozenset({"government", "police", "local_authority", "academic"})
+# Words that name a unit of a university; after them a university's town alone names it
+# ("Institute for Employment Research, Warwick").
+_UNIT_WORDS = frozenset({"institute", "centre", "department", "school", "faculty", "unit",
+                         "group", "laboratory", "lab", "observatory", "college"})
+_COMPANY_WORDS = frozenset({"ltd", "plc", "llp", "lp", "inc", "llc", "cic"})
 LIST_LABELS = {
     "press.csv": "press list",
     "police.csv": "police list",
@@ -276,7 +285,28 @@ def university_named(norm: str) -> tuple[str, ListEntry] | None:
             if entry is not None:
                 best = (j - i, " ".join(span), entry)
                 break
+    if best is None and len(words) >= 3 and _UNIT_WORDS.intersection(words[:-1]):
+        entry = known.get(f"university of {words[-1]}")
+        if entry is not None:
+            return words[-1], entry
     return None if best is None else (best[1], best[2])
+
+
+def listed_prefix(norm: str) -> tuple[str, Hit] | None:
+    """(words as written, hit) when a listed public body, police force, council or university
+    starts the name and more words follow: "home office science" -> the Home Office."""
+    words = norm.split()
+    if _COMPANY_WORDS.intersection(words):
+        return None
+    index = list_index()
+    for n in range(min(len(words) - 1, _MAX_SPAN), 0, -1):
+        head = " ".join(words[:n])
+        if len(head) < 3:
+            continue
+        hit = index.get(match_key(head))
+        if hit is not None and hit.entry.sector in _PREFIX_SECTORS and hit.confidence >= 0.9:
+            return head, hit
+    return None
 
 
 def collective_for(name: str) -> tuple[str, str] | None:
@@ -312,6 +342,14 @@ def _by_rules(name: str) -> Classification | None:
                 return Classification(
                     rule.sector, f"{rule.reason}: '{entry.name}' (written '{written}', "
                     f"{entry.source})", rule.confidence, "rule")
+            continue
+        if rule.pattern.pattern == PREFIX_RULE:
+            prefixed = listed_prefix(norm)
+            if prefixed is not None:
+                head, hit = prefixed
+                return Classification(
+                    hit.entry.sector, f"{rule.reason}: starts with '{head}'; {hit.reason}",
+                    rule.confidence, "rule")
             continue
         m = rule.pattern.search(norm)
         if m:

@@ -245,7 +245,10 @@ def load_rules() -> list[Rule]:
     """Keyword rules on the normalised name, first match wins (file order)."""
     out: list[Rule] = []
     for i, r in _rows("rules.csv", ("pattern", "sector", "confidence", "reason")):
-        out.append(Rule(_regex("rules.csv", i, r["pattern"]), _sector("rules.csv", i, r["sector"]),
+        # "@name" rows are structural tests done in code (analysis.classify); "@listed_prefix"
+        # takes its sector from the list entry it finds, so its sector cell may be blank.
+        sector = r["sector"] if r["sector"] or not r["pattern"].startswith("@") else "unknown"
+        out.append(Rule(_regex("rules.csv", i, r["pattern"]), _sector("rules.csv", i, sector),
                         float(r["confidence"]), r["reason"]))
     return out
 

@@ -23,6 +23,8 @@ def pick_from_table() -> None:
 
 
 heading = st.empty()
+# An ?org= naming no organisation here: said on the page (the bound box would drop it).
+asked_org = st.query_params.get("org") if "org" not in st.session_state else None
 org_name = st.columns([2, 1])[0].selectbox(
     "Organisation", names, index=None, key="org", bind="query-params",
     placeholder="Type to find an organisation…",
@@ -31,18 +33,35 @@ org_name = st.columns([2, 1])[0].selectbox(
 
 if org_name is None:
     heading.header("Recipients", anchor=False)
+    if asked_org and asked_org not in names:
+        common.unknown_value_notice("the organisation", asked_org, "every recipient")
     f = common.filters()
     who = st.text_input("Organisation name contains", key="who", bind="query-params")
     ranking = common.load(data.recipients, f, who or "")
     st.markdown(f"**{len(ranking):,} organisations** received shares · "
-                f"{common.esc(common.describe(f))}")
+                f"{common.esc(common.describe(f))}. A share listed in several releases "
+                "counts once.")
     if ranking.empty:
         st.info("No organisation matches these filters.")
         st.stop()
+    # How many of these shares rest on a sector we are unsure of (the Needs review page).
+    from analysis.review import low_confidence_ids
+
+    @st.cache_data(show_spinner=False, max_entries=16)
+    def _unsure(key: common.DbKey) -> frozenset[int]:
+        with data.connection(key.path) as con:
+            return low_confidence_ids(con)
+
+    unsure = ranking["organisation_id"].isin(_unsure(common.db_key()))
+    if unsure.any():
+        st.caption(f"{int(ranking.loc[unsure, 'shares'].sum()):,} of "
+                   f"{int(ranking['shares'].sum()):,} shares here ({int(unsure.sum()):,} "
+                   "organisations) rest on an unknown or low-confidence sector; the Needs "
+                   "review page lists them with ready-to-edit overrides.")
     st.session_state["_ranking_names"] = list(ranking["name"])
     table = pd.DataFrame({
         "Organisation": ranking["name"],
-        "Sector": [data.SECTOR_LABELS.get(s, s) for s in ranking["sector"]],
+        "Sector": ranking["sector"].map(data.SECTOR_LABELS).fillna(ranking["sector"]),
         "Shares": ranking["shares"],
         "Identifying pupil-level": ranking["identifying_pupil"],
         "Sensitive data": ranking["sensitive"],
@@ -50,7 +69,8 @@ if org_name is None:
     })
     top = max(int(table["Shares"].max()), 1)
     st.dataframe(
-        table, key="recipients_table", on_select=pick_from_table, selection_mode="single-row",
+        common.visible_table(table), key="recipients_table", on_select=pick_from_table,
+        selection_mode=common.ROW_CLICK,
         hide_index=True, placeholder="—", height=460, width="stretch",
         column_config={
             "Shares": st.column_config.ProgressColumn(
@@ -59,7 +79,7 @@ if org_name is None:
             "Identifying pupil-level": st.column_config.NumberColumn(format="%d"),
         },
     )
-    st.caption("Select a row to see every share that organisation received over time.")
+    st.caption("Click a row to see every share that organisation received over time.")
     st.stop()
 
 org = common.load(data.organisation, org_name)
@@ -79,21 +99,23 @@ with c2:
                 f"{common.esc('; '.join(org['spellings']) or org['name'])}")
 
 shares = common.load(data.organisation_shares, int(org["organisation_id"]))
-st.subheader(f"{len(shares)} share{'s' if len(shares) != 1 else ''} over time", anchor=False)
+st.subheader(f"{len(shares):,} share{'s' if len(shares) != 1 else ''} over time", anchor=False)
 table = pd.DataFrame({
     "Reference": shares["reference"],
     "Project": shares["project"],
     "Data shared": shares["data_shared"],
     "Flags": shares["flags"],
-    "First listed": [common.release_label(r) for r in shares["first_release_id"]],
-    "Last listed": [common.release_label(r) for r in shares["last_release_id"]],
+    "First listed": common.release_label_column(shares["first_release_id"]),
+    "Last listed": common.release_label_column(shares["last_release_id"]),
     "Releases": shares["releases_seen"],
     "Still listed": shares["in_latest"],
 })
-event = st.dataframe(table, key="org_shares_table", on_select="rerun",
-                     selection_mode="single-row", hide_index=True, placeholder="—", width="stretch",
+event = st.dataframe(common.visible_table(table), key="org_shares_table", on_select="rerun",
+                     selection_mode=common.ROW_CLICK, hide_index=True, placeholder="—",
+                     width="stretch",
                      column_config={"Still listed": st.column_config.CheckboxColumn()})
-st.caption("Select a row to open the share as last listed.")
+st.caption("Click a row to open the share as last listed. Releases: how many releases list "
+           "it (each release repeats every share still live).")
 row = common.selected_row(event)
 if row is not None and row < len(shares):
     common.open_share(int(shares["share_id"].iloc[row]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from views import common, data
+from views import briefing, common, data
 
 st.header("What changed", anchor=False)
 rel = common.releases()
@@ -85,3 +85,6 @@ else:
         common.open_share(int(changed["share_id"].iloc[row]))
 st.caption("Select a row to open the share. Shares are matched across releases by reference "
            "or, without one, by organisation, project and date approved.")
+
+# The release briefing (analysis/brief.py) for the release shown.
+briefing.download_button(release_id)

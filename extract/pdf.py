@@ -44,6 +44,7 @@ from typing import Any
 
 from extract.headers import looks_like_header, map_headers
 from extract.model import IngestError, ParsedRelease, RawRow, RawTable
+from extract.pdf_checks import DATE_RE, REFERENCE_RE, check_tables, key_column, references
 from extract.pdf_scan import (
     GridTable,
     PageCallback,
@@ -72,11 +73,6 @@ FURNITURE_RE = re.compile(
 )
 # A reference such as DS00628, DR170221.02, R0042: one token, letters then digits.
 IDENTIFIER_RE = re.compile(r"^[A-Za-z]{0,4}[-/]?\d[\w./-]*$")
-# Reference-shaped, strictly (the self-checks count these): capitals, three or more digits,
-# an optional ".nn" suffix. Not a date, a count or "Tier 1".
-REFERENCE_RE = re.compile(r"^[A-Z]{1,4}-?\d{3,}(\.\d{1,3})?$")
-DATE_RE = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
-                     r"\d{1,2} [A-Z][a-z]{2,8} \d{4}|[A-Z][a-z]{2}-\d{2})$")
 # A value that never wraps inside a cell: a date, a reference, a count, "pending".
 ONE_LINE_RE = re.compile(r"^(\d[\d,.]*|pending|n/?a|-)$", re.IGNORECASE)
 
@@ -426,14 +422,10 @@ def _justified(ln: Line) -> bool:
 
 
 def _key_index(headers: Sequence[str]) -> int:
-    """The column a table's rows are identified by: the reference, else the recipient,
-    else the first column."""
-    fields = map_headers(list(headers)).fields
-    for wanted in ("reference", "organisation"):
-        for i, f in sorted(fields.items()):
-            if f == wanted:
-                return i
-    return 0
+    """The column a table's rows are anchored on: the reference, else the recipient, else
+    the first column."""
+    key = key_column(list(headers))
+    return 0 if key is None else key
 
 
 @dataclass(frozen=True)
@@ -472,6 +464,7 @@ class Builder:
         return next((i for i, c in enumerate(self.filled) if c >= 0.9 * n), 0)
 
     def add(self, cells: list[str], page: int, continuation: bool) -> None:
+        self.table.last_page = max(self.table.last_page or page, page)
         width = len(self.table.headers)
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
@@ -541,6 +534,9 @@ class Stitcher:
     title: str | None = None
     pending: tuple[str, str] | None = None  # (section key, title text) awaiting a header
     current: Builder | None = None
+    # page -> top of the first table header on it: where the self-checks start counting
+    # the references printed on the page
+    opened: dict[int, float] = field(default_factory=dict)
 
     # -- grid tables --
     def grid(self, t: GridTable, page: int) -> None:
@@ -553,7 +549,7 @@ class Stitcher:
             first = 1  # header repeated on a continuation page
         elif _is_register_header(rows[0], strict=cur is not None) or (
                 self.pending and any(rows[0])):
-            cur = self._start(rows[0], page, "grid")
+            cur = self._start(rows[0], page, "grid", t.top)
             first = 1
         elif cur is None or cur.mode != "grid":
             self.warnings.append(f"page {page}: a table with no register header was skipped")
@@ -613,7 +609,7 @@ class Stitcher:
                 extent = self._table_extent(([rest] if rest else []) + bands[i + 1:])
                 bounds = self._bounds(head, extent, None)
                 headers = self._split(head.words, bounds)
-                cur = self._start(headers, page, "text")
+                cur = self._start(headers, page, "text", head.top)
                 cur.bounds = bounds
                 cur.key = _key_index(headers)
                 cur.top_aligned = self._top_aligned(cur, extent)
@@ -871,7 +867,8 @@ class Stitcher:
             at_bottom=frozenset(i for i, col in enumerate(cols)
                                 if any(w.bottom >= last_line for w in col)))
 
-    def _start(self, headers: list[str], page: int, mode: str) -> Builder:
+    def _start(self, headers: list[str], page: int, mode: str, top: float) -> Builder:
+        self.opened[page] = min(self.opened.get(page, top), top)
         key, title = self.pending or ("unknown", "")
         table = RawTable(section=key, title=title, headers=headers, first_page=page)
         self.tables.append(table)
@@ -895,7 +892,10 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None
             key = round(s.height)
             metrics.text_bottom[key] = max(metrics.text_bottom.get(key, 0.0), max(bottoms))
     st = Stitcher(metrics, settings)
+    carried: set[int] = set()  # pages a table continues onto from the page before
     for s, lines in zip(scans, page_lines, strict=True):
+        if st.current is not None:
+            carried.add(s.number)
         limit = metrics.text_bottom.get(round(s.height), s.height)
         # Interleave free text and ruled tables top to bottom.
         bands = _bands(lines, s.number, metrics)
@@ -916,7 +916,25 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None
         if run:
             st.text(run, s.number, s.number == 1, limit)
     tables = [t for t in st.tables if t.rows]
+    check_tables(tables, _printed_references(scans, page_lines, st.opened, carried))
     return st.title or None, tables, st.warnings
+
+
+def _printed_references(scans: list[PageScan], page_lines: list[list[Line]],
+                        opened: dict[int, float], carried: set[int]) -> dict[int, list[str]]:
+    """Reference-shaped tokens printed in table areas, per page: below the first header on
+    a page where a table starts, the whole page where one continues (furniture aside), and
+    every ruled cell."""
+    out: dict[int, list[str]] = {}
+    for s, lines in zip(scans, page_lines, strict=True):
+        if s.number not in opened and s.number not in carried:
+            continue
+        top = -math.inf if s.number in carried else opened[s.number]
+        refs = [t for ln in lines if ln.top >= top - 1.0 for w in ln.words
+                for t in references(w.text)]
+        refs += [t for g in s.tables for row in g.rows for c in row for t in references(c)]
+        out[s.number] = refs
+    return out
 
 
 # --- entry point --------------------------------------------------------------------------------

@@ -209,6 +209,8 @@ def _check(case: Case) -> None:
     print(f"{case.path.name}: {sc}")  # shown with -s / -rA
     assert sc.once == sc.rows and sc.junk == 0 and sc.ratio >= MIN_EXACT, str(sc)
     assert not [p for p in sc.problems if "headers" in p or "no table" in p], str(sc)
+    # A correct read trips none of the reader's self-checks.
+    assert not [w.message for t in case.parsed.tables for w in t.warnings]
 
 
 # --- first half ---------------------------------------------------------------------------------

@@ -121,3 +121,13 @@ def test_every_page_has_the_provenance_footer(dash: Path,
         assert "Licence" in captions and TOOL_VERSION.split()[0] in captions
         footer = at.dataframe[-1].value
         assert list(footer["source_file"]) == [r.source_file for r in dashboard_db.RELEASES]
+
+
+def test_what_changed_offers_the_briefing(dash: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from views import briefing
+
+    at = open_page(dash, monkeypatch, "views/changes.py")
+    buttons = [b for b in at.get("download_button") if "Download briefing" in str(b.proto)]
+    assert len(buttons) == 1
+    html = briefing.briefing_html(str(dash), "dfe-external-data-shares-september-2023.ods")
+    assert b"<h1>Release briefing: September 2023</h1>" in html

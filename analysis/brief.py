@@ -119,18 +119,13 @@ SHARE_COLS = """
 
 
 def _changes(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, pd.DataFrame]:
-    added = con.execute(f"""
+    # a removed share is shown as the previous release listed it
+    added, removed = (con.execute(f"""
         SELECT {SHARE_COLS} FROM share_changes c JOIN v_share_details d
-            ON d.share_id = c.share_id
-        WHERE c.release_id = ? AND c.change = 'added'
+            ON d.share_id = coalesce(c.share_id, c.previous_share_id)
+        WHERE c.release_id = ? AND c.change = ?
         ORDER BY d.sector, d.organisation, d.reference""",  # noqa: S608 - constant columns
-                        [release_id]).df()
-    removed = con.execute(f"""
-        SELECT {SHARE_COLS} FROM share_changes c JOIN v_share_details d
-            ON d.share_id = c.previous_share_id
-        WHERE c.release_id = ? AND c.change = 'removed'
-        ORDER BY d.sector, d.organisation, d.reference""",  # noqa: S608 - constant columns
-                          [release_id]).df()
+                                      [release_id, kind]).df() for kind in ("added", "removed"))
     changed = con.execute("""
         SELECT c.share_key, s.reference, s.organisation, c.field, c.old_value, c.new_value,
                s.source_file AS release_file, s.source_page, s.source_sheet, s.source_row

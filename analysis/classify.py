@@ -49,8 +49,9 @@ LOW_CONFIDENCE = 0.75  # below this a sector is a leaning, not a finding: listed
 UNIVERSITY_RULE = "@university"
 PREFIX_RULE = "@listed_prefix"
 # Sectors whose list names may start a longer name for a unit of the body ("Home Office
-# Science"); charities and companies are left out ("Mind" must not make "Mind Map Ltd" one).
-_PREFIX_SECTORS = frozenset({"government", "police", "local_authority", "academic"})
+# Science") even when one word; other lists' names need two words ("Mind" must not make
+# "Mind Map Ltd" a charity, nor "The Independent" make "Independent Review of X" press).
+_PUBLIC_SECTORS = frozenset({"government", "police", "local_authority", "academic"})
 # Words that name a unit of a university; after them a university's town alone names it
 # ("Institute for Employment Research, Warwick").
 _UNIT_WORDS = frozenset({"institute", "centre", "department", "school", "faculty", "unit",
@@ -293,18 +294,21 @@ def university_named(norm: str) -> tuple[str, ListEntry] | None:
 
 
 def listed_prefix(norm: str) -> tuple[str, Hit] | None:
-    """(words as written, hit) when a listed public body, police force, council or university
-    starts the name and more words follow: "home office science" -> the Home Office."""
+    """(words as written, hit) when a listed organisation starts the name and more words
+    follow: "home office science" -> the Home Office, "guardian data team" -> Guardian News
+    and Media. A public body's name followed by a company suffix is a company of its own."""
     words = norm.split()
-    if _COMPANY_WORDS.intersection(words):
-        return None
-    index = list_index()
+    with_suffix = bool(_COMPANY_WORDS.intersection(words))
+    index = _explicit_index()
     for n in range(min(len(words) - 1, _MAX_SPAN), 0, -1):
         head = " ".join(words[:n])
-        if len(head) < 3:
-            continue
         hit = index.get(match_key(head))
-        if hit is not None and hit.entry.sector in _PREFIX_SECTORS and hit.confidence >= 0.9:
+        if hit is None or len(head) < 3:
+            continue
+        if hit.entry.sector in _PUBLIC_SECTORS:
+            if not with_suffix:
+                return head, hit
+        elif n >= 2:  # "independent", "national" alone are words, not The Independent
             return head, hit
     return None
 

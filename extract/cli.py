@@ -4,6 +4,7 @@
     python -m extract ingest PATH... --db my.duckdb
     python -m extract changes [--db FILE]         # what changed between releases
     python -m extract fetch [--dest data/releases] # download the published releases
+    python -m extract debug FILE.pdf [--pages 3-5] --out DIR  # draw the reader's layout
 
 Errors are one line on stderr naming the file and the reason; the exit status is 1 if any
 file failed, 2 for usage errors. Tracebacks are never shown unless ``--debug`` is given.
@@ -34,7 +35,7 @@ from extract.ingest import FileResult, ingest
 from extract.printable import visible
 from extract.settings import READERS, ReaderSettings
 
-SUBCOMMANDS = ("ingest", "changes", "fetch")
+SUBCOMMANDS = ("ingest", "changes", "fetch", "debug")
 log = logging.getLogger("extract")
 
 
@@ -59,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="also fetch this archived publication API URL (repeatable)")
     fe.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                     help="stop the whole run after this long (default 3600)")
+    dbg = sub.add_parser("debug", help="PNG pages with the PDF reader's table areas, column "
+                         "bounds, row boxes and dropped page furniture drawn on them")
+    dbg.add_argument("file", metavar="FILE.pdf")
+    dbg.add_argument("--pages", help="pages to draw, e.g. 3-5 or 1,4-6 (default all)")
+    dbg.add_argument("--out", required=True, help="folder for the PNG files")
     return p
 
 
@@ -170,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from extract.fetch import cli_fetch
 
             return cli_fetch(args)
+        if args.command == "debug":
+            from extract.pdf_debug import cli_debug
+
+            return cli_debug(args.file, args.pages, args.out)
         _parser().print_help()
         return 2
     except DatabaseError as exc:

@@ -254,10 +254,10 @@ def test_headline_figures_equal_sql_counts(any_db: Path, monkeypatch: pytest.Mon
     ident = sum({"identifying", "pupil_level"} <= f for f in shares["flagset"])
     assert total > 0
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Shares listed"] == f"{total:,}"
-    assert metrics["To commercial companies"] == f"{100 * commercial / total:.0f}%"
+    assert metrics["Shares"] == f"{total:,}"
+    assert metrics["To companies"] == f"{100 * commercial / total:.0f}%"
     assert metrics["To the press"] == f"{100 * press / total:.0f}%"
-    assert metrics["Identifying pupil-level data"] == f"{100 * ident / total:.0f}%"
+    assert metrics["Identifying"] == f"{100 * ident / total:.0f}%"
     labels = [b.label for b in at.button]
     assert f"See all {total:,} shares" in labels
     assert any(re.fullmatch(rf"See the {commercial:,} commercial shares?", x) for x in labels)
@@ -271,9 +271,9 @@ def test_headline_matches_fixture_ground_truth(built: fx.Built,
     commercial = [s for s in latest if fx.ORGS[s.org].sector == "commercial"]
     ident = [s for s in latest if {"identifying", "pupil_level"} <= spec_flags(s)]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Shares listed"] == str(len(latest))
-    assert metrics["To commercial companies"] == f"{100 * len(commercial) / len(latest):.0f}%"
-    assert metrics["Identifying pupil-level data"] == f"{100 * len(ident) / len(latest):.0f}%"
+    assert metrics["Shares"] == str(len(latest))
+    assert metrics["To companies"] == f"{100 * len(commercial) / len(latest):.0f}%"
+    assert metrics["Identifying"] == f"{100 * len(ident) / len(latest):.0f}%"
     # The trend chart has one bar group per release, oldest first.
     chart = elements(at.main, "plotly_chart")
     assert len(chart) == 2
@@ -281,12 +281,31 @@ def test_headline_matches_fixture_ground_truth(built: fx.Built,
     # title says so (not "% of releases").
     title = "Share of listed shares that identify individual children, by release"
     assert title in [h.value for h in at.subheader]
-    line = json.loads(chart[1].proto.spec)["data"][0]
     want = {r.period_label: 100 * sum({"identifying", "pupil_level"} <= spec_flags(s)
                                       for s in fx.shares_in(n)) / len(fx.shares_in(n))
             for n, r in enumerate(fx.RELEASES, start=1)}
-    plotted = dict(zip(plotly_values(line["x"]), plotly_values(line["y"]), strict=True))
+    plotted, placed, by_trace = {}, {}, {}
+    for line in json.loads(chart[1].proto.spec)["data"]:
+        names = [c[0] for c in line["customdata"]]
+        plotted.update(zip(names, plotly_values(line["y"]), strict=True))
+        placed.update(zip(names, plotly_values(line["x"]), strict=True))
+        by_trace[line["name"]] = names
     assert plotted == pytest.approx(want, abs=0.05)  # shown to one decimal place
+    # Each release sits at its period end date, not at evenly spaced categories.
+    with duckdb.connect(str(built.path), read_only=True) as con:
+        ends = dict(con.execute("SELECT period_label, period_end FROM releases "
+                                "WHERE period_end IS NOT NULL").fetchall())
+    assert {k: str(v)[:10] for k, v in placed.items()} == {k: str(v) for k, v in ends.items()
+                                                           if k in placed}
+    # A release listing fewer sections than the latest is drawn apart and named as such.
+    with duckdb.connect(str(built.path), read_only=True) as con:
+        sections = dict(con.execute("SELECT r.period_label, list(DISTINCT s.section) FROM "
+                                    "shares s JOIN releases r USING (release_id) "
+                                    "GROUP BY ALL").fetchall())
+    newest = sections[fx.RELEASES[-1].period_label]
+    partial = {k for k, v in sections.items() if set(newest) - set(v)}
+    assert partial and set(by_trace.get("Only some sections listed", [])) == partial
+    assert all(k in texts(at) for k in partial)
 
 
 def test_headline_link_opens_the_rows_behind_the_number(built: fx.Built,

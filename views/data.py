@@ -230,10 +230,31 @@ def identifying_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM v_identifying_over_time ORDER BY release_order""")
 
 
+def coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per release that lists shares: its period end and the register sections it lists,
+    and ``partial``: it lacks a section the latest release lists (an early list of NPD
+    requests only is not a complete register, and a trend must say so)."""
+    df = _df(con, """
+        WITH per AS (
+            SELECT r.release_id, r.release_order, r.period_end,
+                   list(DISTINCT s.section ORDER BY s.section) AS sections
+            FROM releases r JOIN shares s ON s.release_id = r.release_id
+            GROUP BY ALL),
+        latest AS (SELECT sections FROM per ORDER BY release_order DESC NULLS LAST LIMIT 1)
+        SELECT per.release_id, per.release_order, per.period_end, per.sections,
+               list_filter((SELECT sections FROM latest),
+                           lambda x: NOT list_contains(per.sections, x)) AS missing
+        FROM per ORDER BY per.release_order NULLS LAST""")
+    df["partial"] = [len(_as_list(m)) > 0 for m in df["missing"]]
+    df["sections"] = [_as_list(x) for x in df["sections"]]
+    df["missing"] = [_as_list(x) for x in df["missing"]]
+    return df
+
+
 def overview(con: duckdb.DuckDBPyConnection, release_id: int) -> dict[str, Any]:
     """Everything the overview page shows, on one connection."""
     return {"headline": headline(con, release_id), "sectors": sector_trend(con),
-            "identifying": identifying_trend(con)}
+            "identifying": identifying_trend(con), "coverage": coverage(con)}
 
 
 # --- shares -----------------------------------------------------------------------------------

@@ -1,8 +1,14 @@
-"""Overview: headline figures for the latest release, each linked to its rows, and trends."""
+"""Overview: headline figures for the latest release, each linked to its rows, and trends.
+
+The trends put each release at its period end date (releases are months or years apart),
+and mark a release that lists fewer register sections than the latest one (an early list
+of NPD requests only): a dip there is missing sections, not fewer shares.
+"""
 
 from __future__ import annotations
 
-import plotly.express as px
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from views import common, data
@@ -17,7 +23,8 @@ latest = rel.iloc[common.latest_position()]
 latest_id = int(latest["release_id"])
 st.caption(f"Headline figures for the latest release, {common.esc(latest['label'])} "
            f"({common.esc(latest['source_file'])}). They ignore the sidebar filters; each "
-           "link opens the shares behind the number.")
+           "link opens the register rows behind the number. In one release each share is "
+           "one register row.")
 
 page = common.load(data.overview, latest_id)
 h = page["headline"]
@@ -36,55 +43,104 @@ def see(n: int, kind: str) -> str:
 label = str(latest["label"])
 cols = st.columns(4)
 with cols[0]:
-    st.metric("Shares listed", f"{total:,}", border=True,
-              help="Rows of the register's share sections in this release.")
+    st.metric("Shares", f"{total:,}", border=True,
+              help="Shares listed in this release (one register row each).")
     common.show_filters_link(f"See all {total:,} shares", release=label)
 with cols[1]:
-    st.metric("To commercial companies", pct(h["commercial"]), border=True,
-              help=f"{h['commercial']:,} of {total:,} shares.")
+    st.metric("To companies", pct(h["commercial"]), border=True,
+              help=f"{h['commercial']:,} of {total:,} shares went to commercial companies.")
     common.show_filters_link(see(h["commercial"], "commercial"),
                              release=label, sector=["commercial"])
 with cols[2]:
     st.metric("To the press", pct(h["press"]), border=True,
-              help=f"{h['press']:,} of {total:,} shares.")
+              help=f"{h['press']:,} of {total:,} shares went to newspapers and broadcasters.")
     common.show_filters_link(see(h["press"], "press"), release=label,
                              sector=["press"])
 with cols[3]:
-    st.metric("Identifying pupil-level data", pct(h["identifying_pupil"]), border=True,
-              help=f"{h['identifying_pupil']:,} of {total:,} shares include data that "
-                   "identifies individual children. " + data.FLAG_HELP["identifying"])
+    st.metric("Identifying", pct(h["identifying_pupil"]), border=True,
+              help=f"{h['identifying_pupil']:,} of {total:,} shares include pupil-level data "
+                   "that identifies individual children. " + data.FLAG_HELP["identifying"])
     common.show_filters_link(see(h["identifying_pupil"], "identifying"),
                              release=label, flag=["identifying", "pupil_level"])
 
-st.subheader("Shares in each release, by recipient sector")
+cover = page["coverage"].set_index("release_id")
+labels = common.release_label_map()
+
+
+def placed(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (per release) with its period end, release label (escaped for plotly) and
+    whether the release is partial; releases without a period end left out (said below)."""
+    out = df.join(cover[["period_end", "partial", "missing"]], on="release_id")
+    out["label"] = [common.esc(labels.get(int(r), "?"), "chart") for r in out["release_id"]]
+    out["note"] = ["<br><i>lists only some sections: no "
+                   + common.esc(", ".join(data.SECTION_LABELS.get(x, x) for x in m), "chart")
+                   + "</i>" if p else "" for p, m in zip(out["partial"], out["missing"],
+                                                         strict=True)]
+    return out[out["period_end"].notna()]
+
+
+undated = [labels.get(int(r), "?") for r in cover.index[cover["period_end"].isna()]]
+partial = [labels.get(int(r), "?") for r in cover.index[cover["partial"]]]
+
+st.subheader("Shares in each release, by recipient sector", anchor=False)
 trend = page["sectors"]
 if len(rel) < 2:
     st.caption("Trends appear once more than one release is loaded.")
 if not trend.empty:
-    trend["Release"] = [common.release_label(r) for r in trend["release_id"]]
-    trend["Sector"] = [data.SECTOR_LABELS.get(s, s) for s in trend["sector"]]
-    fig = px.bar(trend, x="Release", y="shares", color="Sector",
-                 color_discrete_map=common.SECTOR_COLOURS,
-                 category_orders={"Release": common.release_labels(),
-                                  "Sector": list(data.SECTOR_LABELS.values())},
-                 labels={"shares": "Shares listed"})
-    fig.update_layout(height=340, margin={"t": 10, "b": 10}, legend_title_text="")
+    trend = placed(trend)
+    fig = go.Figure()
+    for key, name in data.SECTOR_LABELS.items():
+        part = trend[trend["sector"] == key]
+        if part.empty:
+            continue
+        fig.add_bar(
+            x=part["period_end"], y=part["shares"], name=common.esc(name, "chart"),
+            marker={"color": common.SECTOR_COLOURS.get(name),
+                    "pattern": {"shape": ["/" if p else "" for p in part["partial"]]}},
+            customdata=list(zip(part["label"], part["note"], strict=True)),
+            hovertemplate="%{customdata[0]}: %{y:,} shares to " + common.esc(name, "chart")
+                          + "%{customdata[1]}<extra></extra>")
+    fig.update_layout(barmode="stack", height=340, margin={"t": 10, "b": 10},
+                      legend_title_text="", bargap=0.1, yaxis_title="Shares listed",
+                      xaxis_title="Period end of the release")
+    # Bars as wide as about a month, so releases months apart do not touch.
+    fig.update_traces(width=1000 * 3600 * 24 * 60)
     st.plotly_chart(fig, width="stretch", key="sector_trend")
 
 # Plots, per release, the % of the shares it lists that carry identifying pupil-level data.
-st.subheader("Share of listed shares that identify individual children, by release")
+st.subheader("Share of listed shares that identify individual children, by release",
+             anchor=False)
 ident = page["identifying"]
 if not ident.empty:
-    ident["Release"] = [common.release_label(r) for r in ident["release_id"]]
-    fig = px.line(ident, x="Release", y="pct", markers=True,
-                  hover_data={"identifying_pupil": True, "shares": True},
-                  labels={"pct": "% identifying pupil-level",
-                          "identifying_pupil": "Identifying pupil-level shares",
-                          "shares": "All shares"},
-                  category_orders={"Release": common.release_labels()})
-    fig.update_yaxes(range=[0, 100], ticksuffix="%")
-    fig.update_layout(height=300, margin={"t": 10, "b": 10})
+    ident = placed(ident)
+    fig = go.Figure()
+    full, part = ident[~ident["partial"]], ident[ident["partial"]]
+    for rows, name, symbol in ((full, "All sections listed", "circle"),
+                               (part, "Only some sections listed", "circle-open")):
+        if rows.empty:
+            continue
+        fig.add_scatter(
+            x=rows["period_end"], y=rows["pct"], name=name, mode="lines+markers",
+            marker={"symbol": symbol, "size": 10, "color": "#1d70b8"},
+            line={"color": "#1d70b8"} if symbol == "circle" else {"width": 0},
+            customdata=list(zip(rows["label"], rows["identifying_pupil"], rows["shares"],
+                                rows["note"], strict=True)),
+            hovertemplate="%{customdata[0]}: %{y:.1f}% (%{customdata[1]:,} of "
+                          "%{customdata[2]:,} shares)%{customdata[3]}<extra></extra>")
+    fig.update_yaxes(range=[0, 100], ticksuffix="%", title="Identifying pupil-level")
+    fig.update_layout(height=300, margin={"t": 10, "b": 10},
+                      xaxis_title="Period end of the release", legend_title_text="")
     st.plotly_chart(fig, width="stretch", key="identifying_trend")
-st.caption("Each release is cumulative: it lists every share still live, so the same share "
-           "appears in many releases. Sectors and flags are assigned by rules and reference "
-           "lists; open a share to see the evidence for each.")
+notes = ["Each release is placed at the end of the period it covers, and is cumulative: it "
+         "lists every share still live, so the same share appears in many releases."]
+if partial:
+    notes.append("Hatched bars and open circles: "
+                 + common.esc(", ".join(partial))
+                 + " list only some of the register's sections (see the hover), so they "
+                   "are not comparable with complete releases.")
+if undated:
+    notes.append("Not on the time axis (no period end date): " + common.esc(", ".join(undated))
+                 + ".")
+notes.append("Sectors and flags are assigned by rules and reference lists; open a share to "
+             "see the evidence for each.")
+st.caption(" ".join(notes))

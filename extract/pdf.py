@@ -518,6 +518,49 @@ class Builder:
         return last.lines > 1 and filled <= last.at_bottom and filled < last.filled
 
 
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom (PDF points, top-down)
+
+
+@dataclass
+class TableTrace:
+    """What the reader decided for one table on one page, for ``extract.pdf_debug``."""
+
+    section: str
+    mode: str  # grid | text
+    table_id: int  # id() of the RawTable: one trace per table and page
+    bounds: list[float] = field(default_factory=list)  # text: column boundaries
+    headers: list[Box] = field(default_factory=list)
+    rows: list[Box] = field(default_factory=list)
+
+
+@dataclass
+class PageTrace:
+    furniture: list[Box] = field(default_factory=list)
+    tables: list[TableTrace] = field(default_factory=list)
+
+
+@dataclass
+class Trace:
+    """Layout decisions per page (page furniture dropped, table areas, column bounds, row
+    boxes), collected only when asked for: the debug images are drawn from it."""
+
+    pages: dict[int, PageTrace] = field(default_factory=dict)
+
+    def table(self, page: int, table: RawTable, mode: str) -> TableTrace:
+        pt = self.pages.setdefault(page, PageTrace())
+        for tt in pt.tables:
+            if tt.table_id == id(table) and tt.mode == mode:
+                return tt
+        tt = TableTrace(table.section, mode, id(table))
+        pt.tables.append(tt)
+        return tt
+
+
+def _box(words: Sequence[Word]) -> Box:
+    return (min(w.x0 for w in words), min(w.top for w in words),
+            max(w.x1 for w in words), max(w.bottom for w in words))
+
+
 @dataclass
 class Stitcher:
     """Walks the document top to bottom, page by page, turning bands and grids into tables.
@@ -537,6 +580,7 @@ class Stitcher:
     # page -> top of the first table header on it: where the self-checks start counting
     # the references printed on the page
     opened: dict[int, float] = field(default_factory=dict)
+    trace: Trace | None = None  # layout decisions, for the debug images
 
     # -- grid tables --
     def grid(self, t: GridTable, page: int) -> None:
@@ -566,6 +610,9 @@ class Stitcher:
                 cont = cur.open_bottom or cur.looks_continued(cells, page)
             if any(cells):
                 cur.add(cells, page, cont)
+        if self.trace is not None:
+            self.trace.table(page, cur.table, "grid").rows.append(
+                (math.nan, t.top, math.nan, t.bottom))
         # An open bottom under an *empty* last row (a valign=middle row cut before any of
         # its text) or under a header means the row starts afresh on the next page.
         last = rows[-1]
@@ -598,6 +645,7 @@ class Stitcher:
                     after = ([rest] if rest else []) + bands[i + 1:]
                     cur.bounds = self._bounds(head, after, len(cur.table.headers)) \
                         or cur.bounds
+                    self._trace_header(cur, head)
                     i = self._resume(bands, i, rest)
                     continue
             depth = self._header_lines(band)
@@ -613,6 +661,7 @@ class Stitcher:
                 cur.bounds = bounds
                 cur.key = _key_index(headers)
                 cur.top_aligned = self._top_aligned(cur, extent)
+                self._trace_header(cur, head)
                 i = self._resume(bands, i, rest)
                 continue
             key = section_for_title(band.text) if running else None
@@ -626,7 +675,17 @@ class Stitcher:
                     row = self._cells(cur, sub)
                     cur.add(row, page, cur.text_continues(row, page, self.metrics.leading))
                     cur.last_band = self._last_band(cur, sub, limit)
+                    if self.trace is not None:
+                        tt = self.trace.table(page, cur.table, "text")
+                        tt.rows.append(_box(sub.words))
+                        tt.bounds = tt.bounds or list(cur.bounds)
             i += 1
+
+    def _trace_header(self, cur: Builder, head: Band) -> None:
+        if self.trace is not None:
+            tt = self.trace.table(head.page, cur.table, "text")
+            tt.headers.append(_box(head.words))
+            tt.bounds = list(cur.bounds)
 
     @staticmethod
     def _cut_band(band: Band, depth: int) -> tuple[Band, Band | None]:
@@ -877,9 +936,10 @@ class Stitcher:
         return self.current
 
 
-def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None
-              ) -> tuple[str | None, list[RawTable], list[str]]:
-    """Document title, tables with rows, and warnings, from the scanned pages in order."""
+def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None,
+              trace: Trace | None = None) -> tuple[str | None, list[RawTable], list[str]]:
+    """Document title, tables with rows, and warnings, from the scanned pages in order;
+    ``trace``, if given, collects the layout decisions for the debug images."""
     settings = ReaderSettings.resolve(settings)
     furniture = _furniture(scans, settings.edge_zone)
     page_lines = [
@@ -891,7 +951,11 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None
         if bottoms:
             key = round(s.height)
             metrics.text_bottom[key] = max(metrics.text_bottom.get(key, 0.0), max(bottoms))
-    st = Stitcher(metrics, settings)
+    if trace is not None:
+        for s in scans:
+            trace.pages.setdefault(s.number, PageTrace()).furniture += [
+                _box(ln.words) for ln in _lines(s.words) if (s.number, ln.top) in furniture]
+    st = Stitcher(metrics, settings, trace=trace)
     carried: set[int] = set()  # pages a table continues onto from the page before
     for s, lines in zip(scans, page_lines, strict=True):
         if st.current is not None:

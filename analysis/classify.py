@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from analysis.names import match_key, normalise_name, split_recipient
+from analysis.names import key_from_words, match_key, normalise_name, split_recipient
 from analysis.reference import (
     ListEntry,
     cached,
@@ -206,10 +206,17 @@ def list_index() -> dict[str, Hit]:
 
 
 @cached()
-def _fuzzy_keys() -> list[str]:
-    """Keys a close spelling may match: written names and full council forms (not 'LB X')."""
-    index = list_index()
-    return [k for k, h in index.items() if h.method != "council" or h.confidence >= 0.97]
+def _fuzzy_keys() -> tuple[dict[int, list[str]], dict[str, str]]:
+    """Keys a close spelling may match (written names and full council forms, not 'LB X'),
+    by word count - :func:`same_organisation` only joins names with as many words - and by
+    their letters without spaces ("SchoolDash" / "School Dash")."""
+    by_words: dict[int, list[str]] = {}
+    compact: dict[str, str] = {}
+    for k, h in list_index().items():
+        if h.method != "council" or h.confidence >= 0.97:
+            by_words.setdefault(len(k.split()), []).append(k)
+            compact.setdefault(k.replace(" ", ""), k)
+    return by_words, compact
 
 
 @cached()
@@ -251,7 +258,12 @@ def canonical_entry(key: str) -> Hit | None:
         return brand
     if len(key) < 6:
         return None
-    for cand, score, _ in process.extract(key, _fuzzy_keys(), scorer=fuzz.ratio,
+    by_words, compact = _fuzzy_keys()
+    same_letters = compact.get(key.replace(" ", ""))
+    candidates = by_words.get(len(key.split()), [])
+    if same_letters is not None:
+        candidates = [same_letters, *candidates]
+    for cand, score, _ in process.extract(key, candidates, scorer=fuzz.ratio,
                                           score_cutoff=FUZZY_CUTOFF, limit=3):
         if same_organisation(key, cand):
             near = index[cand]
@@ -282,7 +294,7 @@ def university_named(norm: str) -> tuple[str, ListEntry] | None:
             span = words[i:j]
             if len(span) == 1 and len(span[0]) < 3:
                 continue
-            entry = known.get(match_key(" ".join(span)))
+            entry = known.get(key_from_words(span))
             if entry is not None:
                 best = (j - i, " ".join(span), entry)
                 break
@@ -302,7 +314,7 @@ def listed_prefix(norm: str) -> tuple[str, Hit] | None:
     index = _explicit_index()
     for n in range(min(len(words) - 1, _MAX_SPAN), 0, -1):
         head = " ".join(words[:n])
-        hit = index.get(match_key(head))
+        hit = index.get(key_from_words(words[:n]))
         if hit is None or len(head) < 3:
             continue
         if hit.entry.sector in _PUBLIC_SECTORS:

@@ -75,7 +75,14 @@ def normalise_name(name: str) -> str:
 
 def match_key(name: str) -> str:
     """The key two spellings of one organisation share (see module docstring)."""
-    tokens = normalise_name(name).split()
+    return key_from_words(normalise_name(name).split())
+
+
+def key_from_words(words: list[str]) -> str:
+    """:func:`match_key` of words already normalised (a part of a normalised name)."""
+    tokens = list(words)
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
     while len(tokens) > 1 and tokens[-1] in LEGAL_FORMS:
         tokens.pop()
         if len(tokens) > 1 and tokens[-1] == "and":  # "DC Thomson & Co Ltd"

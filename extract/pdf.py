@@ -168,6 +168,11 @@ class Metrics:
     # Line pitch measured for each other font size (rounded to 0.1pt) with enough samples:
     # text in that size is cut at its own gap where that is tighter than the default.
     leading_by_size: dict[float, float] = field(default_factory=dict)
+    settings: ReaderSettings = field(default_factory=ReaderSettings)
+
+    def margin(self, size: float) -> float:
+        """What a row gap adds to the gap between a cell's lines, for text of ``size``."""
+        return max(self.settings.gap_margin_min, self.settings.gap_margin_ratio * size)
 
     def gap_for(self, size: float) -> float:
         """The row-separating gap for text of ``size``: the body gap for body text; for other
@@ -175,11 +180,11 @@ class Metrics:
         that size, so a table set in another size than the body does not merge its rows."""
         if abs(size - self.body_size) <= 0.1 * self.body_size:
             return self.band_gap
-        default = max(self.band_gap, 0.4 * size)
+        default = max(self.band_gap, self.settings.title_gap_ratio * size)
         pitch = self.leading_by_size.get(round(size, 1))
         if pitch is None:
             return default
-        return min(default, max(0.0, pitch - size) + max(0.8, 0.12 * size))
+        return min(default, max(0.0, pitch - size) + self.margin(size))
 
 
 def _pitches(pages: list[list[Line]], size: float, tol: float) -> Counter[float]:
@@ -219,7 +224,8 @@ def _metrics(pages: list[list[Line]], settings: ReaderSettings | None = None) ->
     # top-to-top distance is the leading.
     leading = _leading(_pitches(pages, body, 0.15), body)
     inner_gap = max(0.0, leading - body)  # glyph boxes are one font size tall
-    m = Metrics(body, leading, inner_gap + max(0.8, 0.12 * body))
+    m = Metrics(body, leading, 0.0, settings=settings)
+    m.band_gap = inner_gap + m.margin(body)
     for size, n in sizes.items():
         if abs(size - body) <= 0.1 * body or n < settings.min_size_samples:
             continue
@@ -410,7 +416,7 @@ def _same_header(a: Sequence[str], b: Sequence[str]) -> bool:
     return [_norm(x) for x in a if x] == [_norm(x) for x in b if x]
 
 
-def _justified(ln: Line) -> bool:
+def _justified(ln: Line, tolerance: float = 0.1) -> bool:
     """A justified line of running text (a title or paragraph whose word gaps were stretched
     past a column gap): three or more one-word blocks, evenly spaced. Header cells are set
     where their columns start, so their gaps differ."""
@@ -418,7 +424,7 @@ def _justified(ln: Line) -> bool:
     if len(chunks) < 3 or any(len(c) != 1 for c in chunks):
         return False
     gaps = [b[0].x0 - a[0].x1 for a, b in itertools.pairwise(chunks)]
-    return max(gaps) - min(gaps) <= max(0.5, 0.1 * ln.size)
+    return max(gaps) - min(gaps) <= max(0.5, tolerance * ln.size)
 
 
 def _key_index(headers: Sequence[str]) -> int:
@@ -635,7 +641,8 @@ class Stitcher:
             cur = self.current
             whole = _chunks(band.words)
             running = len(whole) == 1 or all(
-                len(_chunks(ln.words)) == 1 or _justified(ln) for ln in band.lines)
+                len(_chunks(ln.words)) == 1 or _justified(ln, self.settings.justified_tolerance)
+                for ln in band.lines)
             if page_no_one and self.title is None and not self.tables and running:
                 self.title = band.text
             if len(whole) > 1 and cur and cur.mode == "text":
@@ -713,7 +720,7 @@ class Stitcher:
         stretched word gaps look like gutters) or a bulleted list under a section heading
         is not a table.
         """
-        if _justified(head.lines[0]):
+        if _justified(head.lines[0], self.settings.justified_tolerance):
             return False
         if _is_register_header(cells, strict=cur is not None and not head.bold):
             return True

@@ -30,6 +30,16 @@ class ReaderSettings:
     # --- layout (extract.pdf) ---
     # Running heads and footers live in this share of the page height at the top and bottom.
     edge_zone: float = 0.12
+    # A vertical gap separates rows (or blocks) when it is wider than the gap between the
+    # lines of a cell plus this share of the font size (at least ``gap_margin_min`` pt).
+    gap_margin_ratio: float = 0.12
+    gap_margin_min: float = 0.8
+    # Text in a size other than the body's (titles) is cut at no less than this share of
+    # its size, unless its own measured pitch is tighter.
+    title_gap_ratio: float = 0.4
+    # A line of three or more one-word blocks whose gaps differ by less than this share of
+    # the font size is justified running text (a title, a paragraph), not a header row.
+    justified_tolerance: float = 0.1
     # A font size other than the body's gets its own measured line pitch (which may only
     # tighten its row cut) once this many words are set in it ...
     min_size_samples: int = 40
@@ -56,6 +66,10 @@ class ReaderSettings:
             raise ValueError("pool_min_pages must be at least 1")
         if not 0 < self.edge_zone < 0.5:
             raise ValueError("edge_zone must be between 0 and 0.5")
+        for name in ("gap_margin_ratio", "gap_margin_min", "title_gap_ratio",
+                     "justified_tolerance"):
+            if not 0 <= getattr(self, name) <= 5:
+                raise ValueError(f"{name} must be between 0 and 5")
         if self.min_size_samples < 1 or self.min_pitch_samples < 1:
             raise ValueError("min_size_samples and min_pitch_samples must be at least 1")
         if not 0 <= self.min_top_share <= 1:

@@ -75,3 +75,20 @@ def test_reader_flags_a_key_cell_holding_two_references(tmp_path: Path) -> None:
         assert [(w.kind, w.page, w.row) for w in table.warnings] == [
             ("two_references", 1, 4)], layout
         assert table.last_page == 1
+
+
+def test_layout_thresholds_are_validated_settings() -> None:
+    """Every layout threshold the reader uses is a ReaderSettings field, checked on creation."""
+    import pytest
+
+    from extract.settings import ReaderSettings
+
+    s = ReaderSettings.resolve({"max_header_lines": 4, "min_top_share": 0.8})
+    assert (s.max_header_lines, s.min_top_share, s.reader) == (4, 0.8, "pdfminer")
+    for bad in ({"max_header_lines": 0}, {"min_top_share": 1.5}, {"max_crossing_share": -0.1},
+                {"gap_margin_ratio": -1}, {"min_pitch_samples": 0}, {"title_gap_ratio": 9},
+                {"justified_tolerance": -0.5}):
+        with pytest.raises(ValueError):
+            ReaderSettings.resolve(bad)
+    with pytest.raises(ValueError, match="unknown reader setting"):
+        ReaderSettings.resolve({"row_gap": 3})

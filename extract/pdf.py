@@ -7,21 +7,36 @@ pdfplumber gives words and rulings; everything else is decided here:
 
 1. **Scan** (:mod:`extract.pdf_scan`, per page, in a 2-process pool for longer files): words
    with position, size and weight, and the ruled tables found from the rulings.
-2. **Page furniture**: lines repeated at the same place on many pages, or matching
-   "OFFICIAL"/"Page n of m" near the page edge, are removed.
+2. **Page furniture**: lines repeated at the same place on many pages (but not a table
+   header repeated at the top of every page), or matching "OFFICIAL"/"Page n of m" near the
+   page edge, are removed.
 3. **Bands**: free text (everything outside ruled tables) is cut into horizontal bands at
    vertical gaps larger than the gap between lines inside a cell. The within-cell line pitch
-   is measured from the document itself, so no font size or padding is assumed.
-4. **Stitch** (in page order): title bands name sections (``section_for_title``); a header
-   row (``looks_like_header``, naming a reference, recipient, project or data) or the first
-   row under a recognised title starts a table; header rows repeated on later pages are
-   dropped; for unruled tables the column boundaries come from the header cells and the
+   is measured from the document itself (per font size, which may only tighten the cut), so
+   no font size or padding is assumed. In a table set tight (no more space between rows
+   than between a cell's lines) one band holds many rows; step 4 cuts it.
+4. **Stitch** (in page order): title bands name sections (``section_for_title``; justified
+   lines are running text, never a header); a header is judged on a band's top lines
+   (``_header_lines``: the bold lines, else the lines above the first value, deepest
+   where it names more fields), so a wrapped header neither swallows the first row nor
+   comes back as data on later pages; a register header (naming a reference, recipient,
+   project or data) or, under a recognised title, a header-like row with text keeping to
+   its columns starts a table; header rows repeated on later pages are dropped; rows of an
+   unruled table start where its key column (the reference, else the recipient) starts a
+   new text block (``_row_starts``: after a line with none there, after another reference,
+   or beside a one-line value such as a date; in tables of centred cells only the
+   reference rule); for unruled tables the column boundaries come from the header cells and the
    vertical gutters the data rows leave empty (``Stitcher._bounds``; never pdfplumber's
    ``"text"`` strategy, which shreds wrapped cells), and a word that runs across a boundary
    through a gap narrower than a space is split there; the first row on a page is merged
    into the row before it when the grid was left open at the page break or its key column
    (the leftmost column that is nearly always filled, usually the reference) is empty; a
    line ending in a hyphen after a letter or digit joins the next without a space.
+
+5. **Self-checks** (:mod:`extract.pdf_checks`): every table is checked for glued rows (two
+   references in a key cell), two dates in a date cell, rows without a key, cells beyond the
+   headers, and references printed on a page but stored in no row; failures become
+   ``TableWarning``s with page and row. ``RawTable.last_page`` is set.
 
 Provenance: ``RawRow.page`` is the page where a row starts; ``RawRow.row`` counts the rows
 that *start* on that page within that table (a continuation fragment belongs to the row on

@@ -420,6 +420,11 @@ def compared_sections(con: duckdb.DuckDBPyConnection, release_id: int,
                                         if x.section in names else len(names), x.section))
 
 
+def rows_phrase(n: int) -> str:
+    """"1 register row", "1,204 register rows" (the page says it the same way)."""
+    return f"{n:,} register row{'' if n == 1 else 's'}"
+
+
 def section_notes(sections: list[SectionPresence]) -> list[str]:
     """The sections in words: which were compared, which are new (their shares are not
     counted as added) and which this release no longer has (not counted as removed)."""
@@ -432,11 +437,11 @@ def section_notes(sections: list[SectionPresence]) -> list[str]:
             SECTION_NAMES.get(x.section, x.section) for x in compared) + ".")
     for x in names("new"):
         out.append(f"New section in this release: {SECTION_NAMES.get(x.section, x.section)} "
-                   f"({x.now} register rows; not counted as added, the release before had no "
+                   f"({rows_phrase(x.now)}; not counted as added, the release before had no "
                    "such section).")
     for x in names("dropped"):
         out.append(f"Section not in this release: {SECTION_NAMES.get(x.section, x.section)} "
-                   f"({x.before} register rows before; not counted as removed).")
+                   f"({rows_phrase(x.before)} before; not counted as removed).")
     return out
 
 

@@ -31,6 +31,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from extract.db import writable
+from extract.history import FIELD_LABELS
 from tests.fixtures import dashboard_db as fx
 from views import common, data
 
@@ -592,7 +593,8 @@ def test_what_changed_lists_the_right_shares(built: fx.Built,
     sql = _sql_changes(built.path, built.release_ids[LATEST - 1])
     changed = sql[sql["change"] == "changed"]
     assert sorted(zip(tables["changed_table"]["Reference"], tables["changed_table"]["Field"],
-                      strict=True)) == sorted(zip(changed["reference"], changed["field"],
+                      strict=True)) == sorted(zip(changed["reference"],
+                                                  changed["field"].map(FIELD_LABELS),
                                                   strict=True))
     assert ("DS00971", "classification") in set(zip(changed["reference"], changed["field"],
                                                     strict=True))

@@ -592,6 +592,7 @@ def test_what_changed_lists_the_right_shares(built: fx.Built,
     assert set(tables["removed_table"]["Reference"]) == before - now
     sql = _sql_changes(built.path, built.release_ids[LATEST - 1])
     changed = sql[sql["change"] == "changed"]
+    # Field names in words on the page (the stored field is the canonical name).
     assert sorted(zip(tables["changed_table"]["Reference"], tables["changed_table"]["Field"],
                       strict=True)) == sorted(zip(changed["reference"],
                                                   changed["field"].map(FIELD_LABELS),

@@ -1,15 +1,20 @@
 """The scanning layer of the PDF reader: characters, words and rulings of each page.
 
 Everything here works on one page at a time and returns plain, picklable data
-(:class:`PageScan`), so pages can be scanned in worker processes. What the words *mean*
-(bands, rows, headers, sections) is decided in :mod:`extract.pdf`.
+(:class:`PageScan`), so pages can be scanned in worker processes. The characters and
+rulings come from a character source (:mod:`extract.chars`: pdfium by default, pdfminer as
+the reference, chosen by ``ReaderSettings.reader``); from there on everything is shared.
+What the words *mean* (bands, rows, headers, sections) is decided in :mod:`extract.pdf`.
 
 1. **Scan** (per page, in a 2-process pool for longer files): words with position, size and
    weight, never running across a vertical ruling (a character belongs to the cell holding
    its centre, however close the next cell's text); ruled tables found from the rulings,
    with the grid *closed* at the top and bottom of the vertical rulings so rows cut by a
    page break are kept rather than silently dropped (pdfplumber issue #1024/#1370), noting
-   whether a table's last row was left open.
+   whether a table's last row was left open. The table finder is pdfplumber's own
+   (``TableFinder``: snap, join, intersections, cells, tables), run on the rulings alone,
+   so pdfminer never parses a page read by pdfium. Worker processes die with their parent
+   (``PR_SET_PDEATHSIG``), so a killed ingest leaves no scanner running.
 2. **Open and validate**: a file that is not a PDF, truncated, encrypted or unparseable is
    refused with a one-line :class:`~extract.model.IngestError`.
 """
@@ -17,20 +22,23 @@ Everything here works on one page at a time and returns plain, picklable data
 from __future__ import annotations
 
 import bisect
-import itertools
+import ctypes
 import logging
 import math
 import multiprocessing
+import os
 import re
+import signal
 import statistics
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pdfplumber
-from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTRect
+from pdfplumber.table import TableFinder
 
+from extract.chars import Char, PageChars, source
 from extract.model import IngestError
 from extract.settings import ReaderSettings
 
@@ -133,30 +141,11 @@ LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", 
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
-def _walk(objs: Iterable[Any]) -> Iterable[Any]:
-    """Layout objects, descending into figures (form XObjects)."""
-    for o in objs:
-        if isinstance(o, LTContainer) and not isinstance(o, LTChar):
-            yield from _walk(o._objs)
-        else:
-            yield o
-
-
-def _shading(o: LTCurve) -> bool:
-    """A filled, unstroked area over 2pt each way (a zebra stripe, a header background).
-    On a page with no rulings it is no ruling: its edges would make the shaded rows a grid
-    of their own."""
-    return bool(o.fill) and not o.stroke and min(o.x1 - o.x0, o.y1 - o.y0) > 2.0
-
-
 def _edge(x0: float, top: float, x1: float, bottom: float) -> dict[str, Any]:
     """An edge in pdfplumber's format, for its table finder."""
     return {"object_type": "line_edge", "x0": x0, "x1": x1, "top": top, "bottom": bottom,
             "doctop": top, "width": x1 - x0, "height": bottom - top,
             "orientation": "h" if bottom - top < x1 - x0 else "v"}
-
-
-Char = tuple[float, float, float, float, str, str, float]  # top, bottom, x0, x1, text, font, size
 
 
 def soft_gap(size: float) -> float:
@@ -234,103 +223,103 @@ def _ruled_between(xs: list[float], a: Char, b: Char) -> bool:
     return i < len(xs) and xs[i] < (b[2] + b[3]) / 2
 
 
-def _scan_page(page: Any) -> PageScan:
-    """Words and ruled tables of one page. Pure data out, so it pickles between processes.
+class _PageBox(NamedTuple):
+    """What pdfplumber's ``TableFinder`` asks of a page when every line is explicit: its
+    bbox (for lines given as bare coordinates). Nothing here can make pdfminer parse."""
 
-    Reads pdfminer's layout objects directly instead of ``page.chars``/``page.edges``:
-    pdfplumber's conversion of every object to a dict is ~60% of its parsing time and
-    this reader needs only positions, text, font and rulings.
-    """
-    height = float(page.height)
-    mb_x0, mb_top = page.mediabox[0], page.mediabox[1]
-    chars: list[Char] = []
-    edges: list[dict[str, Any]] = []
-    shade_edges: list[dict[str, Any]] = []
-    n_images = 0
-    for o in _walk(page.layout._objs):
-        if isinstance(o, LTChar):
-            chars.append((height - o.y1 + mb_top, height - o.y0 + mb_top, o.x0 + mb_x0,
-                          o.x1 + mb_x0, o.get_text(), str(o.fontname), round(o.size, 2)))
-        elif isinstance(o, LTImage):
-            n_images += 1
-        elif isinstance(o, LTCurve):  # lines and rectangles are curves too
-            into = shade_edges if _shading(o) else edges
-            pts = [(x + mb_x0, height - y + mb_top) for x, y in o.pts]
-            if isinstance(o, LTRect):
-                x0, x1 = o.x0 + mb_x0, o.x1 + mb_x0
-                top, bottom = height - o.y1 + mb_top, height - o.y0 + mb_top
-                pts = [(x0, top), (x1, top), (x1, bottom), (x0, bottom), (x0, top)]
-            for (ax, ay), (bx, by) in itertools.pairwise(pts):
-                if abs(ax - bx) < 0.5 or abs(ay - by) < 0.5:  # axis-aligned segments only
-                    e = _edge(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
-                    if max(e["width"], e["height"]) >= 1:
-                        into.append(e)
-    if edges:  # shading beside rulings can close a cell (a header's grey under no rule)
-        edges += shade_edges
+    bbox: tuple[float, float, float, float]
+
+
+def _grid_tables(page: PageChars, edges: list[dict[str, Any]], words: list[Word]
+                 ) -> tuple[list[GridTable], set[int]]:
+    """Ruled tables found from the rulings, and which words they took."""
     v_edges = [e for e in edges if e["orientation"] == "v" and e["height"] > 5]
-    words = _words(chars, [(e["x0"], e["top"], e["bottom"]) for e in v_edges])
-    tables: list[GridTable] = []
     h_edges = [e for e in edges if e["orientation"] == "h" and e["width"] > 5]
-    if len(v_edges) >= 2 and h_edges:
-        v_top = min(e["top"] for e in v_edges)
-        v_bottom = max(e["bottom"] for e in v_edges)
-        # Closed at the left and right too, at the ends of the horizontal rulings, where no
-        # vertical ruling is: a grid with inner rulings only (fpdf2's "INTERNAL") would
-        # otherwise lose its outer columns.
-        h_in = [e for e in h_edges if v_top - 1 <= e["top"] <= v_bottom + 1]
-        sides = [_edge(x, v_top, x, v_bottom) for x in (
-            [min(e["x0"] for e in h_in), max(e["x1"] for e in h_in)] if h_in else [])
-            if not any(abs(e["x0"] - x) <= 1.0 for e in v_edges)]
-        # The rulings as explicit lines (same result as the "lines" strategy, without
-        # pdfplumber re-parsing the page), closed at the top and bottom of the verticals.
-        settings = {
-            "vertical_strategy": "explicit", "horizontal_strategy": "explicit",
-            "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"] + sides,
-            "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"]
-            + [v_top, v_bottom],
-        }
-        found = page.find_tables(settings)
-        taken: set[int] = set()
-        for t in sorted(found, key=lambda t: t.bbox[1]):
-            x0, top, x1, bottom = t.bbox
-            rows = t.rows
-            if len(t.columns) < 2 or not rows:
+    tables: list[GridTable] = []
+    taken: set[int] = set()
+    if len(v_edges) < 2 or not h_edges:
+        return tables, taken
+    v_top = min(e["top"] for e in v_edges)
+    v_bottom = max(e["bottom"] for e in v_edges)
+    # Closed at the left and right too, at the ends of the horizontal rulings, where no
+    # vertical ruling is: a grid with inner rulings only (fpdf2's "INTERNAL") would
+    # otherwise lose its outer columns.
+    h_in = [e for e in h_edges if v_top - 1 <= e["top"] <= v_bottom + 1]
+    sides = [_edge(x, v_top, x, v_bottom) for x in (
+        [min(e["x0"] for e in h_in), max(e["x1"] for e in h_in)] if h_in else [])
+        if not any(abs(e["x0"] - x) <= 1.0 for e in v_edges)]
+    # The rulings as explicit lines (same result as the "lines" strategy, without
+    # pdfplumber re-parsing the page), closed at the top and bottom of the verticals.
+    settings = {
+        "vertical_strategy": "explicit", "horizontal_strategy": "explicit",
+        "explicit_vertical_lines": [e for e in edges if e["orientation"] == "v"] + sides,
+        "explicit_horizontal_lines": [e for e in edges if e["orientation"] == "h"]
+        + [v_top, v_bottom],
+    }
+    found = TableFinder(_PageBox(page.bbox), settings).tables  # type: ignore[arg-type]
+    for t in sorted(found, key=lambda t: t.bbox[1]):
+        x0, top, x1, bottom = t.bbox
+        rows = t.rows
+        if len(t.columns) < 2 or not rows:
+            continue
+        cells_by_row: list[list[list[Word]]] = [[[] for _ in r.cells] for r in rows]
+        for i, w in enumerate(words):
+            cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+            if not (x0 <= cx <= x1 and top <= cy <= bottom):
                 continue
-            cells_by_row: list[list[list[Word]]] = [[[] for _ in r.cells] for r in rows]
-            for i, w in enumerate(words):
-                cx, cy = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
-                if not (x0 <= cx <= x1 and top <= cy <= bottom):
+            for r_idx, r in enumerate(rows):
+                if not r.bbox[1] <= cy <= r.bbox[3]:
                     continue
-                for r_idx, r in enumerate(rows):
-                    if not r.bbox[1] <= cy <= r.bbox[3]:
-                        continue
-                    for c_idx, cell in enumerate(r.cells):
-                        if cell is not None and cell[0] <= cx <= cell[2]:
-                            cells_by_row[r_idx][c_idx].append(w)
-                            taken.add(i)
-                            break
-                    break
-            texts = [[cell_text(c) for c in row] for row in cells_by_row]
-            tables.append(GridTable(
-                top, bottom, texts,
-                open_bottom=not _has_rule(h_edges, bottom, x0, x1),
-            ))
+                for c_idx, cell in enumerate(r.cells):
+                    if cell is not None and cell[0] <= cx <= cell[2]:
+                        cells_by_row[r_idx][c_idx].append(w)
+                        taken.add(i)
+                        break
+                break
+        texts = [[cell_text(c) for c in row] for row in cells_by_row]
+        tables.append(GridTable(
+            top, bottom, texts,
+            open_bottom=not _has_rule(h_edges, bottom, x0, x1),
+        ))
+    return tables, taken
+
+
+def _scan_page(page: PageChars) -> PageScan:
+    """Words and ruled tables of one page, whichever source read it. Pure data out, so it
+    pickles between processes."""
+    edges = [_edge(*seg) for seg in page.segments]
+    if edges:  # shading beside rulings can close a cell (a header's grey under no rule)
+        edges += [_edge(*seg) for seg in page.shading]
+    v_edges = [e for e in edges if e["orientation"] == "v" and e["height"] > 5]
+    words = _words(page.chars, [(e["x0"], e["top"], e["bottom"]) for e in v_edges])
+    tables, taken = _grid_tables(page, edges, words)
+    if taken:
         words = [w for i, w in enumerate(words) if i not in taken]
-    return PageScan(page.page_number, float(page.width), height, words, tables,
-                    len(chars), n_images)
+    return PageScan(page.number, page.width, page.height, words, tables, len(page.chars),
+                    page.images)
 
 
-def _scan_chunk(path: str, numbers: list[int]) -> list[PageScan]:
-    """Scan some pages (1-based numbers). Each page is closed after use to free its caches."""
-    out: list[PageScan] = []
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    with pdfplumber.open(path, pages=numbers) as pdf:
-        for page in pdf.pages:
-            try:
-                out.append(_scan_page(page))
-            finally:
-                page.close()
-    return out
+def _scan_chunk(reader: str, path: str, numbers: list[int]) -> list[PageScan]:
+    """Scan some pages (1-based numbers), opening the file in this (worker) process."""
+    return [_scan_page(pc) for pc in source(reader).pages(Path(path), numbers)]
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the process that started it dies
+    (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), so ``kill -9`` of an ingest leaves no scanner
+    parsing on for minutes. Elsewhere than Linux the pool's own shutdown must do."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def scan_all(path: Path, n_pages: int, on_page: PageCallback | None,
@@ -340,17 +329,14 @@ def scan_all(path: Path, n_pages: int, on_page: PageCallback | None,
     numbers = list(range(1, n_pages + 1))
     if n_pages < settings.pool_min_pages or settings.workers < 2:
         scans: list[PageScan] = []
-        with pdfplumber.open(path) as pdf:
-            for page in pdf.pages:
-                try:
-                    scans.append(_scan_page(page))
-                finally:
-                    page.close()
-                if on_page:
-                    on_page(len(scans), n_pages)
+        for pc in source(settings.reader).pages(path, numbers):
+            scans.append(_scan_page(pc))
+            if on_page:
+                on_page(len(scans), n_pages)
         return scans
     # Several chunks per worker: progress moves steadily and a slow chunk cannot leave the
-    # other core idle for long. Each chunk re-opens the file (cheap next to parsing pages).
+    # other core idle for long. Each chunk re-opens the file (cheap next to parsing pages),
+    # so no open document crosses a fork.
     size = max(4, math.ceil(n_pages / (settings.workers * 4)))
     chunks = [numbers[i:i + size] for i in range(0, n_pages, size)]
     methods = multiprocessing.get_all_start_methods()
@@ -358,8 +344,11 @@ def scan_all(path: Path, n_pages: int, on_page: PageCallback | None,
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     results: dict[int, list[PageScan]] = {}
     done = 0
-    with ProcessPoolExecutor(max_workers=settings.workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_scan_chunk, str(path), c): i for i, c in enumerate(chunks)}
+    with ProcessPoolExecutor(max_workers=settings.workers, mp_context=ctx,
+                             initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(_scan_chunk, settings.reader, str(path), c): i
+                   for i, c in enumerate(chunks)}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             done += len(chunks[futures[fut]])
@@ -372,7 +361,7 @@ def scan_all(path: Path, n_pages: int, on_page: PageCallback | None,
 
 
 def check_file(path: Path) -> None:
-    """Refuse what is plainly not a readable PDF before pdfminer sees it."""
+    """Refuse what is plainly not a readable PDF before a parser sees it."""
     try:
         with path.open("rb") as fh:
             head = fh.read(1024)
@@ -389,18 +378,22 @@ def check_file(path: Path) -> None:
 
 
 def pdf_error(exc: BaseException) -> IngestError:
-    """Translate pdfminer/pdfplumber exceptions into a one-line reason."""
+    """Translate either source's exceptions into a one-line reason: pdfminer's by class
+    name (``PDFPasswordIncorrect``, ``PDFEncryptionError``...), pdfium's by its error code,
+    which pypdfium2 puts in the message ("PDFium: Incorrect password error")."""
     inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
     name = type(inner).__name__
-    if "Password" in name or "Encrypt" in name:
+    text = str(inner).lower()
+    if "Password" in name or "Encrypt" in name or "password" in text or "security" in text:
         return IngestError("encrypted PDF: a password is needed to open it")
     return IngestError(f"damaged PDF, cannot be parsed ({name})")
 
 
-def page_count(path: Path) -> int:
-    """Open the document once up front: encryption and broken structure show up here."""
+def page_count(path: Path, settings: ReaderSettings | None = None) -> int:
+    """Open the document once up front, with the source that will read it: encryption and
+    broken structure show up here."""
+    reader = ReaderSettings.resolve(settings).reader
     try:
-        with pdfplumber.open(path) as pdf:
-            return len(pdf.pages)
+        return source(reader).page_count(path)
     except Exception as exc:
         raise pdf_error(exc) from None

@@ -40,6 +40,7 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,11 +229,14 @@ def _ods_problem(path: Path) -> str | None:
             if "mimetype" not in members:
                 return "the ODS has no mimetype member; not a complete OpenDocument file"
             mimetype = zf.read("mimetype")[:200].strip()
-            if mimetype != b"application/vnd.oasis.opendocument.spreadsheet":
+            if mimetype != _ODS_MIMETYPE:
                 return (f"an OpenDocument file of type {mimetype.decode('ascii', 'replace')!r}"
                         ", not a spreadsheet")
             if "META-INF/manifest.xml" not in members:
                 return "the ODS has no META-INF/manifest.xml; not a complete OpenDocument file"
+            bad = zf.testzip()  # reads every member: sizes were pre-checked (extract.guard)
+            if bad is not None:
+                return f"the zip member {bad!r} is damaged (its checksum does not match)"
             parser = xml.parsers.expat.ParserCreate()
             with zf.open("content.xml") as fh:
                 while chunk := fh.read(_CHUNK):
@@ -240,7 +244,7 @@ def _ods_problem(path: Path) -> str | None:
                 parser.Parse(b"", True)
     except xml.parsers.expat.ExpatError as exc:
         return f"content.xml is not well-formed XML ({exc})"
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         return f"a damaged member in the zip archive ({_short(exc)})"
     except Exception:
         return None
@@ -268,9 +272,22 @@ def _workbook_kind(path: Path) -> str:
         raise IngestError("the workbook is password-protected; save it without a password")
     if "xl/workbook.xml" in members or "xl/workbook.bin" in members:
         return "xlsx"
-    if "content.xml" in members:
-        return "ods"
+    if "content.xml" in members or (b"opendocument.spreadsheet" in manifest
+                                     or _mimetype(path) == _ODS_MIMETYPE):
+        return "ods"  # an ODS missing parts is diagnosed by _ods_problem when it fails
     raise IngestError("a zip archive that is not a spreadsheet (no ODS or XLSX workbook inside)")
+
+
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _mimetype(path: Path) -> bytes:
+    """The ``mimetype`` member of an OpenDocument zip, or b"" when there is none."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read("mimetype")[:200].strip()
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return b""
 
 
 def _document_title(path: Path, kind: str) -> str | None:

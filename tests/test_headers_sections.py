@@ -91,3 +91,39 @@ def test_normalise_header() -> None:
 )
 def test_sections_found_by_title(title: str, section: str | None) -> None:
     assert section_for_title(title) == section
+
+
+# Issue 8, kind 3: whatever the column naming who receives the data is called, it is the
+# organisation; police sections' other columns map too. One synonyms table for every format.
+@pytest.mark.parametrize(("header", "field"), [
+    ("Requester", "organisation"), ("Requestor", "organisation"), ("Recipient", "organisation"),
+    ("Data recipient", "organisation"), ("Police force", "organisation"),
+    ("Police Force", "organisation"), ("Name of requesting organisation", "organisation"),
+    ("Applicant", "organisation"), ("Organisation name", "organisation"),
+    ("Requested by", "organisation"), ("Name of recipient", "organisation"),
+    ("Reason for Request", "purpose"), ("Data Provided", "data_shared"),
+    ("Date of Request", "date_approved"), ("Date of order", "date_approved"),
+])
+def test_recipient_and_police_headers(header: str, field: str) -> None:
+    assert match_header(header) == field
+
+
+@pytest.mark.parametrize("header", ["Organisation type", "Police force area", "Applicant type",
+                                    "Court", "Requester type"])
+def test_recipient_look_alikes_stay_unmapped(header: str) -> None:
+    assert match_header(header) is None
+
+
+def test_police_header_row_maps_every_column() -> None:
+    hmap = map_headers(["Police Force", "Reason for Request", "Data Provided", "Date of Request"])
+    assert hmap.fields == {0: "organisation", 1: "purpose", 2: "data_shared",
+                           3: "date_approved"}
+
+
+@pytest.mark.parametrize(("title", "section"), [
+    ("tier of data", "legend"), ("Data classification key", "legend"), ("Key", "legend"),
+    ("Description of tiers", "legend"), ("Tier of data requested by DfE", None),
+    ("live cases April 12 to May 17", "npd_requests"),
+])
+def test_legend_tabs_by_title(title: str, section: str | None) -> None:
+    assert section_for_title(title) == section

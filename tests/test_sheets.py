@@ -542,6 +542,16 @@ def _budget_xlsx(path: Path) -> None:
     wb.save(path)
 
 
+# Damaged ODS files (issue 13): each used to say "Cannot detect file format".
+_ODS_DAMAGE = {
+    "cut-content.ods": lambda n, d: d[: len(d) // 2] if n == "content.xml" else d,
+    "no-content.ods": lambda n, d: None if n == "content.xml" else d,
+    "text-document.ods": lambda n, d: (b"application/vnd.oasis.opendocument.text"
+                                       if n == "mimetype" else d),
+    "no-manifest.ods": lambda n, d: None if n == "META-INF/manifest.xml" else d,
+}
+
+
 def _bad_files(root: Path) -> dict[str, Path]:
     out = {}
     out["garbage.ods"] = root / "garbage.ods"
@@ -559,6 +569,15 @@ def _bad_files(root: Path) -> dict[str, Path]:
             data = zin.read(info)
             zout.writestr(info, data[: len(data) // 2] if "worksheets/" in info.filename
                           else data)
+    whole_ods = root / "whole.ods"
+    write_register_sheet(whole_ods, sections()[:1], title=RELEASE_TITLE, fmt="ods")
+    for name, change in _ODS_DAMAGE.items():
+        out[name] = root / name
+        with zipfile.ZipFile(whole_ods) as zin, zipfile.ZipFile(out[name], "w") as zout:
+            for info in zin.infolist():
+                data = change(info.filename, zin.read(info))
+                if data is not None:
+                    zout.writestr(info, data)
     out["budget.xlsx"] = root / "budget.xlsx"
     _budget_xlsx(out["budget.xlsx"])
     out["blank.csv"] = root / "blank.csv"
@@ -581,6 +600,10 @@ REASONS = {
     "garbage.xlsx": "damaged zip",
     "notes.xlsx": "zip archive that is not a spreadsheet",
     "truncated.xlsx": "could not read the XLSX workbook (damaged file?)",
+    "cut-content.ods": "content.xml is not well-formed XML (",
+    "no-content.ods": "the ODS has no content.xml",
+    "text-document.ods": "'application/vnd.oasis.opendocument.text', not a spreadsheet",
+    "no-manifest.ods": "no META-INF/manifest.xml",
     "budget.xlsx": "no register table found",
     "blank.csv": "has no rows",
     "minutes.csv": "no register table found",
@@ -595,6 +618,15 @@ def test_bad_files_refused_with_reason(name: str, bad_files: dict[str, Path]) ->
         read_spreadsheet(path)
     reason = str(exc.value)
     assert REASONS[name] in reason and "\n" not in reason and len(reason) < 200
+
+
+def test_no_header_message_says_what_is_missing(bad_files: dict[str, Path]) -> None:
+    """It used to read "the CSV file has a header row naming ...": the opposite of meant."""
+    assert _reason_of(bad_files["minutes.csv"]) == (
+        "no register table found: the CSV file has no header row naming organisations, "
+        "projects or purposes")
+    assert _reason_of(bad_files["budget.xlsx"]).startswith(
+        "no register table found: no sheet has a header row naming")
 
 
 def test_xlsx_misnamed_as_ods_is_read(files: dict[str, Path], tmp_path: Path) -> None:

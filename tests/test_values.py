@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from extract.values import clean, parse_count, parse_date, parse_period
+from extract.values import (
+    clean,
+    count_cell,
+    date_cell,
+    looks_like_reference,
+    parse_count,
+    parse_date,
+    parse_period,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +72,47 @@ def test_parse_period(text: str, label: str, end: dt.date) -> None:
 
 def test_parse_period_none() -> None:
     assert parse_period("register.pdf") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("42461", dt.date(2016, 4, 1)),  # an Excel serial in a CSV date column
+    ("42461.5", dt.date(2016, 4, 1)),  # with a time of day
+    ("25000", None),  # 1968: outside the plausible range, not a register date
+    ("99999", None),
+])
+def test_excel_serials_only_in_a_plausible_range(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("2019-03-14", "date"), ("", "blank"), ("pending", "status"), ("n/a", "status"),
+    ("Application Rejected", "status"), ("N/A", "status"), ("TBC", "status"),
+    ("23/10/2017 and 06/11/2017", "two_dates"), ("12 March 2019, 4 May 2019", "two_dates"),
+    ("soon", "unreadable"),
+])
+def test_date_cells_keep_status_text(text: str, kind: str) -> None:
+    date, got = date_cell(text)
+    assert got == kind
+    assert (date is not None) == (kind == "date")
+
+
+@pytest.mark.parametrize(("text", "value", "problem"), [
+    ("1,234", 1234, None), ("1 234 567", 1234567, None), ("12000000", 12_000_000, None),
+    ("n/a", None, None), ("", None, None),
+    ("110 97 121", None, "not a plain whole number"),  # digits of three rows run together
+    ("12345678901234567890123", None, "implausible"),  # would overflow INT64
+    ("c. 500", None, "not a plain whole number"), ("12.5", None, "not a plain whole number"),
+])
+def test_counts_refused_when_not_plain_or_plausible(text: str, value: int | None,
+                                                    problem: str | None) -> None:
+    got, why = count_cell(text)
+    assert got == value and parse_count(text) == value
+    assert (why is None) if problem is None else (problem in str(why))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("DR170221.02", True), ("DS00628", True), ("R0042", True), ("DS 00628", True),
+    ("DR reference", False), ("Tier 1", False), ("2019-03-14", False), ("Data sent", False),
+])
+def test_reference_shape(text: str, expected: bool) -> None:
+    assert looks_like_reference(text) is expected

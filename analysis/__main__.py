@@ -188,17 +188,14 @@ def _review(db: str | None, overrides: Path | None) -> int:
     import duckdb
 
     from analysis.classify import LOW_CONFIDENCE
+    from analysis.commands import CommandError, _connect
     from analysis.review import overrides_csv, review_table
-    from extract.db import connect_readonly, db_path
+    from extract.db import db_path
 
     try:
-        con = connect_readonly(db)
-    except FileNotFoundError:
-        print(f"error: {db_path(db)}: no database; run `python -m extract PATH... --db FILE` "
-              "first", file=sys.stderr)
-        return 1
-    except duckdb.Error as exc:
-        print(f"error: {db_path(db)}: not a readable database ({exc})", file=sys.stderr)
+        con = _connect(db)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
         table = review_table(con)

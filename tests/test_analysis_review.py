@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analysis import reference
 from analysis.classify import LOW_CONFIDENCE, classify_recipient
 from analysis.pipeline import rebuild
 from analysis.reference import clear_caches
@@ -30,6 +28,7 @@ from extract.db import connect_readonly, writable
 from extract.ingest import order_releases, store_release
 from extract.model import ParsedRelease, RawRow, RawTable
 from extract.normalise import normalise
+from tests.test_analysis_reference import edited_reference  # noqa: F401 - a fixture
 
 REPO = Path(__file__).resolve().parents[1]
 HEADERS = ["Reference", "Organisation", "Project title", "Purpose", "Data shared",
@@ -69,17 +68,6 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def edited_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    copy = tmp_path / "reference"
-    shutil.copytree(reference.REFERENCE_DIR, copy)
-    monkeypatch.setattr(reference, "REFERENCE_DIR", copy)
-    clear_caches()
-    yield copy
-    monkeypatch.undo()
-    clear_caches()
-
-
 def test_review_lists_unknown_and_weak_sectors_most_shares_first(db: Path) -> None:
     con = connect_readonly(db)
     try:
@@ -97,7 +85,7 @@ def test_review_lists_unknown_and_weak_sectors_most_shares_first(db: Path) -> No
 
 
 def test_overrides_rows_are_in_the_files_format_and_work_once_pasted(
-        db: Path, edited_reference: Path) -> None:
+        db: Path, edited_reference: Path) -> None:  # noqa: F811 - the imported fixture
     con = connect_readonly(db)
     try:
         text = overrides_csv(review_table(con))

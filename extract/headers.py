@@ -62,8 +62,16 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> dict[str, str]:
 
 def match_header(header: str, synonyms: dict[str, str] | None = None) -> str | None:
     """The canonical field a header means, or None."""
-    field = _match(header, synonyms)
+    field = _match_default(header) if synonyms is None else _match(header, synonyms)
     return None if field == KEEP_UNMAPPED else field
+
+
+@lru_cache(maxsize=1 << 16)
+def _match_default(header: str) -> str | None:
+    """:func:`_match` against the CSV's synonyms, remembered: readers ask about the same
+    header several times (finding the header row, then mapping it), and a 16,384-column
+    sheet must not cost minutes."""
+    return _match(header, None)
 
 
 def _match(header: str, synonyms: dict[str, str] | None) -> str | None:
@@ -75,22 +83,41 @@ def _match(header: str, synonyms: dict[str, str] | None) -> str | None:
         return syn[norm]
     # Longest synonym that begins the header ("Organisation name (as on application)") or,
     # for multi-word synonyms, occurs inside it ("Date the data was released").
-    padded = f" {norm} "
-    best: tuple[int, str] | None = None
-    for s, field in syn.items():
-        if len(s) < 4:
-            continue
-        hit = norm.startswith(s + " ") or (" " in s and f" {s} " in padded)
-        if hit and (best is None or len(s) > best[0]):
-            best = (len(s), field)
+    # Candidates are the header's word prefixes and its runs of two or more words, looked up
+    # in the table (not a scan of every synonym): the longest wins, the earlier row on a tie.
+    words = norm.split(" ")
+    order = _order(id(syn), syn)
+    best: tuple[int, int, str] | None = None
+    for i in range(len(words)):
+        for j in range(i + 1, len(words) + (0 if i == 0 else 1)):
+            if i > 0 and j - i < 2:
+                continue
+            s = " ".join(words[i:j])
+            if len(s) < 4 or s not in syn:
+                continue
+            key = (len(s), -order[s], syn[s])
+            if best is None or key[:2] > best[:2]:
+                best = key
     if best:
-        return best[1]
+        return best[2]
     if len(norm) >= 5:
         choices = [s for s in syn if len(s) >= 5]
         hit = process.extractOne(norm, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
         if hit:
             return syn[hit[0]]
     return None
+
+
+_ORDERS: dict[int, dict[str, int]] = {}
+
+
+def _order(key: int, syn: dict[str, str]) -> dict[str, int]:
+    """Row order of each synonym (ties between equally long synonyms go to the earlier row)."""
+    got = _ORDERS.get(key)
+    if got is None or len(got) != len(syn):
+        got = {s: n for n, s in enumerate(syn)}
+        _ORDERS[key] = got
+    return got
 
 
 @dataclass

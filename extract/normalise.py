@@ -66,11 +66,13 @@ class Normalised:
 def _header_names(headers: list[str]) -> list[str]:
     """Unique, non-empty names for raw_cells keys (blank headers become 'column N')."""
     names: list[str] = []
+    taken: set[str] = set()  # a set: a 16,384-column sheet must not cost a quadratic scan
     for i, h in enumerate(headers):
         name = h or f"column {i + 1}"
-        while name in names:
+        while name in taken:
             name = f"{name} ({i + 1})"
         names.append(name)
+        taken.add(name)
     return names
 
 

@@ -140,20 +140,30 @@ def test_confidence_formula() -> None:
 
 
 def test_cli_prints_a_line_per_table_and_summarises_unmapped(tmp_path: Path) -> None:
-    wide = tmp_path / "dsap-wide-june-2019.csv"
-    header = ["Reference", "Organisation", "Purpose"] + [f"Extra {i}" for i in range(40)]
-    with wide.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([["DfE external data shares approved by DSAP to June 2019"],
-                                  header, ["DS1", "Org", "P", *["v"] * 40]])
+    """A 16,384-column sheet (XFD, the XLSX maximum) used to print 16,380 "unmapped column"
+    lines; now ten and a count, and every column is still kept in unmapped_columns."""
+    from openpyxl import Workbook
+
+    wide = tmp_path / "dsap-wide-june-2019.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DSAP"
+    ws.append(["DfE external data shares approved by DSAP to June 2019"])
+    ws.append(["Reference", "Organisation", "Purpose", *(f"Extra {i}" for i in range(16381))])
+    ws.append(["DS00001", "Org", "P", *["v"] * 16381])
+    wb.save(wide)
+    db = tmp_path / "r.duckdb"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "extract", str(wide), "--db",
-                           str(tmp_path / "r.duckdb"), "--quiet"], capture_output=True,
-                          text=True, cwd=REPO, env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "extract", str(wide), "--db", str(db),
+                           "--quiet"], capture_output=True, text=True, cwd=REPO, env=env,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert "  table 0: dsap, CSV, 1 rows, 0 warnings, confidence" in proc.stdout
+    assert "  table 0: dsap, sheet 'DSAP', 1 rows, 0 warnings, confidence" in proc.stdout
     unmapped = [ln for ln in proc.stdout.splitlines() if "unmapped column kept" in ln]
     assert len(unmapped) == 10
-    assert "... and 30 more unmapped columns" in proc.stdout
+    assert "... and 16,371 more unmapped columns" in proc.stdout
+    assert len(proc.stdout.splitlines()) < 20
+    assert _rows(db, "SELECT count(*) FROM unmapped_columns") == [(16381,)]
 
 
 # --- the Release health page -------------------------------------------------------------------

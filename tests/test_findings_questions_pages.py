@@ -131,3 +131,26 @@ def test_what_changed_offers_the_briefing(dash: Path, monkeypatch: pytest.Monkey
     assert len(buttons) == 1
     html = briefing.briefing_html(str(dash), "dfe-external-data-shares-september-2023.ods")
     assert b"<h1>Release briefing: September 2023</h1>" in html
+
+
+def test_each_counted_row_opens_its_share_page(dash: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link on a counted row opens that share, as that release lists it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    results = [r for r in expected(dash, "2016-11..2023-09")
+               if r.covered and not r.figure.is_home_office and len(r.rows)]
+    assert results
+    rows = results[0].rows.head(3)
+    for rec in rows.itertuples():
+        query = parse_qs(urlsplit(rec.share_url).query)
+        assert urlsplit(rec.share_url).path == "/share"
+        at = open_page(dash, monkeypatch, "views/share.py")
+        at.query_params["ref"] = query["ref"][0]
+        at.query_params["in"] = query["in"][0]
+        at.run()
+        assert not at.exception
+        shown = unescape(" ".join(str(e.value) for kind in ("markdown", "caption", "header",
+                                                             "subheader", "title")
+                                  for e in getattr(at, kind)))
+        assert rec.reference in shown and rec.release_file in shown, rec.share_url

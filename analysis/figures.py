@@ -325,6 +325,7 @@ class FigureResult:
     denominator: int | None = None
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    suggested: Period | None = None  # not covered: the part of the period that is
 
     def ours_text(self) -> str:
         if not self.covered or self.value is None:
@@ -373,6 +374,16 @@ def _in_period(dates: pd.Series, period: Period) -> pd.Series:
     return d.notna() & (d >= pd.Timestamp(period.start)) & (d <= pd.Timestamp(period.end))
 
 
+def _overlap(period: Period, first: dt.date, last: dt.date) -> Period | None:
+    """The whole months of ``period`` between ``first`` and ``last``, if any."""
+    start = max(period.start, first.replace(day=1))  # as share_coverage: a share in the month
+    end = min(period.end, last)
+    end_month_last = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+    if end != end_month_last:
+        end = end.replace(day=1) - dt.timedelta(days=1)
+    return Period(start, end) if start <= end else None
+
+
 def share_coverage(loaded: Loaded, period: Period) -> tuple[bool, str, list[str]]:
     """(covered, what is covered in words, notes) for a share figure over ``period``."""
     with_shares = loaded.releases[loaded.releases["shares"] > 0]
@@ -398,6 +409,7 @@ def share_coverage(loaded: Loaded, period: Period) -> tuple[bool, str, list[str]
 def _share_rows(df: pd.DataFrame, classes: dict[str, str]) -> pd.DataFrame:
     out = df.copy()
     out["status_class"] = [status_class(s, classes) for s in out["status"]]
+    out["share_date"] = pd.to_datetime(out["share_date"]).dt.date
     out["tiers_identifying"] = identifying_mask(out, "tiers")
     out["share_url"] = [share_path(k, f) for k, f in
                          zip(out["share_key"], out["release_file"], strict=True)]
@@ -409,6 +421,11 @@ def compute_share_figure(fig: Figure, period: Period, loaded: Loaded,
     covered, coverage, notes = share_coverage(loaded, period)
     res = FigureResult(fig, period, covered, coverage, notes=notes)
     if not covered:
+        dates = pd.to_datetime(loaded.shares["share_date"]).dropna()
+        ends = pd.to_datetime(loaded.releases.loc[loaded.releases["shares"] > 0,
+                                                  "period_end"]).dropna()
+        if len(dates) and len(ends):
+            res.suggested = _overlap(period, dates.min().date(), ends.max().date())
         return res
     df = _share_rows(loaded.shares, classes)
     dated = df["share_date"].notna()
@@ -489,7 +506,13 @@ def compute_monthly_figure(fig: Figure, period: Period, loaded: Loaded) -> Figur
                   f"{per_month['period_start'].min():%B %Y} to "
                   f"{per_month['period_start'].max():%B %Y}")
     if missing:
-        return FigureResult(fig, period, False, f"{covers}; missing {_month_ranges(missing)}")
+        res = FigureResult(fig, period, False, f"{covers}; missing {_month_ranges(missing)}")
+        if len(have):
+            part = Period(min(have), max(have).replace(
+                day=calendar.monthrange(max(have).year, max(have).month)[1]))
+            whole = list(pd.date_range(part.start, part.end, freq="MS").date)
+            res.suggested = part if all(m in have for m in whole) else None
+        return res
     res = FigureResult(fig, period, True, covers)
     rows = inside.copy()
     rows.insert(0, "counted_in", "month")
@@ -574,7 +597,8 @@ def format_table(results: list[FigureResult]) -> str:
         lines.append(f"{f.id}: “{f.wording}” ({f.source}, {f.source_date})")
         lines.append(f"  definition: {f.definition}")
         lines.append(f"  coverage: {r.coverage}" + ("" if r.covered else
-                     " - no number; choose a covered period with --period"))
+                     " - no number" + (f"; covered part: --period {r.suggested.code()}"
+                                       if r.suggested else "")))
         lines += [f"  note: {n}" for n in r.notes]
         if r.covered:
             lines.append(f"  rows counted: {len(r.rows)} (python -m analysis figures "

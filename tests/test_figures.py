@@ -272,3 +272,17 @@ def test_workbook_carries_rows_and_provenance(db: Path) -> None:
     about = {r[0]: r[1] for r in wb["About this file"].iter_rows(min_row=2, values_only=True)}
     assert "downloaded from https://" in about["Source: DfE_external_data_shares_June_2020.ods"]
     assert about["Tool version"].startswith("npd-shares ")
+
+
+def test_not_covered_names_the_covered_part(db: Path) -> None:
+    con = connect_readonly(db)
+    try:
+        out = {r.figure.id: r for r in fig.compute_all(con, fig.Period.parse("2011-01..2021-01"))}
+        again = fig.compute_all(con, out["identifying_2000_2020"].suggested)
+    finally:
+        con.close()
+    assert out["identifying_2000_2020"].suggested == fig.Period.parse("2012-03..2020-06")
+    assert out["home_office_matched_total"].suggested == fig.Period.parse("2015-07..2020-06")
+    # the suggested part is covered for every share figure (Home Office counts start later)
+    assert all(r.covered for r in again if not r.figure.is_home_office)
+    assert not any(r.covered for r in again if r.figure.is_home_office)

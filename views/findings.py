@@ -89,8 +89,9 @@ for r in results:
         for note in r.notes:
             st.caption(common.esc("Note: " + note))
         if not r.covered:
-            st.info(common.esc(f"No number: {r.coverage}. Choose a covered period above."),
-                    icon=":material/block:")
+            hint = (f" The covered part is {r.suggested.label()}: choose "
+                    f"{r.suggested.code()} above." if r.suggested else "")
+            st.info(common.esc(f"No number: {r.coverage}.{hint}"), icon=":material/block:")
             continue
         rows = fig.rows_table(r)
         with st.expander(f"The {len(rows):,} rows it counts", expanded=False):

@@ -79,9 +79,11 @@ for r in results:
                               + (f" ({f.period_note})" if f.period_note else "")))
         c1, c2, c3 = st.columns([1, 1, 2])
         c1.metric("Published", f.published_text(), border=True)
-        c2.metric("Ours", r.ours_text(), border=True,
-                  help="Not covered: the loaded releases do not cover this period."
-                  if not r.covered else None)
+        if r.covered:
+            c2.metric("Ours", r.ours_text(), border=True)
+        else:  # "not covered" does not fit a metric box; the reason is said below
+            c2.metric("Ours", "–", border=True,
+                      help="Not covered: the loaded releases do not cover this period.")
         c3.markdown("**How we count it** · " + common.esc(f.definition))
         c3.caption(common.esc(f"Period: {r.period.label()}. Identifying definition: "
                               f"{fig.IDENTIFYING_WORDS[f.numerator_identifying or f.identifying]}"

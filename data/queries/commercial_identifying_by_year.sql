@@ -12,7 +12,7 @@ SELECT year(coalesce(date_approved, date_released)) AS year,
        organisation,
        count(*) AS shares,
        count(*) FILTER (WHERE leaves_dfe) AS sent_out_of_dfe,
-       string_agg(DISTINCT coalesce(reference, share_uid), ', ') AS references_
+       string_agg(DISTINCT coalesce(reference, share_uid), ', ') AS share_references
 FROM latest
 WHERE sector = 'commercial' AND identifying_pupil_level
   AND year(coalesce(date_approved, date_released)) BETWEEN $from_year AND $to_year

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -126,7 +127,8 @@ def run_ingest(args: argparse.Namespace, console: Console) -> int:
     )
 
     def on_file(path: Path):  # type: ignore[no-untyped-def]
-        task = progress.add_task(path.name[:50], total=None)
+        # Rich reads the description as markup: escape it, and show control characters.
+        task = progress.add_task(escape(visible(path.name)[:50]), total=None)
 
         def on_page(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -155,12 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     # `python -m extract PATH...` means ingest; so does `python -m extract -- -odd-name.csv`
-    # (after `--` every word is a path, even one starting with a dash).
+    # (after `--` every word is a path, even one starting with a dash) and any ingest option.
     lead = 1 if argv[:1] == ["--debug"] else 0
     first = argv[lead] if len(argv) > lead else None
-    if first is not None and first not in SUBCOMMANDS and (
-            first == "--" or not first.startswith("-")):
-        argv.insert(lead, "ingest")
+    if first is not None and first not in SUBCOMMANDS and first not in ("-h", "--help"):
+        argv.insert(lead, "ingest")  # also `python -m extract -q --db F PATH...`
     args = _parser().parse_args(argv)
     console = Console(stderr=True)
     logging.basicConfig(level=logging.INFO, format="%(message)s",

@@ -62,13 +62,22 @@ def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         except OSError:  # e.g. a name too long for the file system: reported per file
             is_dir = False
         if is_dir:
+            # Not only regular files: a FIFO or device named like a release is listed, so that
+            # it is refused with what it is rather than skipped without a word.
             out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED
-                       and not f.name.startswith("."))
+                sorted(f for f in p.rglob("*") if f.suffix.lower() in SUPPORTED
+                       and not f.name.startswith(".") and not _is_dir(f))
             )
         else:
             out.append(p)
     return out
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def sha256_of(path: Path) -> str:

@@ -770,6 +770,8 @@ class Stitcher:
         cap = min(len(lines), self.settings.max_header_lines)
         if cap <= 1:
             return len(lines) if len(lines) == 1 else 1
+        if any(REFERENCE_RE.match(w.text) or DATE_RE.match(w.text) for w in lines[0].words):
+            return 1  # a reference or a date on the first line: a data row, not a header
         bold = [bool(ln.words) and all(w.bold for w in ln.words) for ln in lines]
         if bold[0] and not all(bold):  # a bold header may wrap a narrow cell many times
             k = 1

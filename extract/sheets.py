@@ -503,7 +503,8 @@ def _tables_in(grid: _Grid, fallback: list[str]
         if maybe and (repeat or looks_like_header(row)):
             split = _title_start(rows, loose) if current is not None else 0
             titles = [_text(rows[j]) for j in loose[split:]]
-            section = _section_of(titles, grid.name, fallback)
+            section = (_section_of(titles, grid.name, []) or _header_section(row)
+                       or _section_of([], None, fallback))
             new = current is None or _starts_new_table(rows[current.header_at], row, titles)
             if new and (section is not None or map_headers(row).field_set() & IDENTITY_FIELDS):
                 if current is not None:
@@ -550,8 +551,10 @@ def _tables_in(grid: _Grid, fallback: list[str]
             warnings.append(f"{where} row {f.header_at + 1}: section not recognised ({named}); "
                             "rows kept as section 'unknown'")
         elif _section_of(f.titles, grid.name, []) is None:
+            source = ("its recipient column's header" if _header_section(rows[f.header_at])
+                      == f.section else "the file's name or title")
             warnings.append(f"{where} row {f.header_at + 1}: section {f.section!r} taken from "
-                            "the file's name or title (the table's own title names none)")
+                            f"{source} (the table's own title names none)")
         for j in f.footnotes[:MAX_WARNED_FOOTNOTES]:
             warnings.append(f"{where} row {j + 1}: note below the table not read as a share: "
                             f"{_text(rows[j])[:100]!r}")
@@ -576,7 +579,21 @@ def _starts_new_table(header: list[str], row: list[str], titles: list[str]) -> b
         return False
     if any(not NOTE_RE.match(t) for t in titles):
         return True
-    return map_headers(row).field_set() == map_headers(header).field_set()
+    hmap = map_headers(row)
+    if hmap.field_set() == map_headers(header).field_set():
+        return True
+    # Another table's header pasted under this one without its title: every cell names a
+    # field (a data row always has a name, a title or a date that names none).
+    filled = [c for c in row if c]
+    return len(hmap.fields) >= 3 and len(hmap.fields) == len(filled)
+
+
+def _header_section(row: list[str]) -> str | None:
+    """The section the recipient column's own header names, for a table with no title:
+    "Police Force" heads the police section's recipient column."""
+    hmap = map_headers(row)
+    return next((section_for_title(row[i]) for i, f in hmap.fields.items()
+                 if f == "organisation"), None)
 
 
 def _is_total(row: list[str]) -> bool:

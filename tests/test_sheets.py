@@ -667,3 +667,23 @@ def _reason_of(path: Path) -> str:
     except IngestError as exc:
         return str(exc)
     raise AssertionError(f"{path} was read")
+
+
+def test_header_inside_a_table_judged_against_its_own_header(tmp_path: Path) -> None:
+    """Issue 8, kind 4. After a spacer row, "DR170704.03 | ... | Tier 1 | Data sent" names
+    two fields but holds a reference: data. A pasted header whose every cell names a field
+    starts a new table, its section read from its recipient column ("Police Force")."""
+    path = tmp_path / "npd-third-party-requests-june-2017.csv"
+    head = ["DR reference", "Requestor", "Tier of data", "Status"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["National pupil database third party requests June 2017"], head,
+            ["DR170603.01", "University of Oxford", "Tier 2", "Data sent"], [],
+            ["DR170704.03", "The Daily Telegraph", "Tier 1", "Data sent"], [], [],
+            ["DR170718.01", "FFT Education Ltd", "Tier 1", "Data sent"], [],
+            ["Police Force", "Reason for Request", "Data Provided", "Date of Request"],
+            ["Thames Valley Police", "Missing child", "Address", "02/02/2017"]])
+    p = read_spreadsheet(path)
+    assert [(t.section, [r.row for r in t.rows]) for t in p.tables] == [
+        ("npd_requests", [3, 5, 8]), ("police", [11])]
+    assert any("recipient column's header" in w for w in p.warnings)

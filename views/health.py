@@ -24,8 +24,8 @@ from views import common, data
 RELEASES_SQL = """
 SELECT r.release_id, r.source_file, r.format,
        count(t.table_index) AS tables,
-       coalesce(sum(t.row_count), 0) AS rows,
-       coalesce(sum(t.warning_count), 0) AS warnings,
+       coalesce(sum(t.row_count), 0)::BIGINT AS rows,
+       coalesce(sum(t.warning_count), 0)::BIGINT AS warnings,
        min(t.confidence) AS lowest_confidence
 FROM releases r LEFT JOIN table_reports t USING (release_id)
 GROUP BY ALL

@@ -170,3 +170,14 @@ def test_cli(sample_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
                  "min_spellings=x"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is not an integer" in err
+
+
+def test_lock_down_ends_with_its_connection(sample_db: Path) -> None:
+    """The next connection (the rest of the dashboard) is not left locked down."""
+    _run(sample_db, "SELECT 1")
+    con = connect_readonly(sample_db)
+    try:
+        assert con.execute("SELECT current_setting('enable_external_access'), "
+                           "current_setting('lock_configuration')").fetchone() == (True, False)
+    finally:
+        con.close()

@@ -465,3 +465,21 @@ def test_dashboard_first_run_build_survives_a_hostile_file(tmp_path: Path,
     assert not at.exception, at.exception
     assert db.exists() and _releases(db) == [GOOD_ODS.name]
     assert _leftovers(tmp_path) == []
+
+
+def test_limits_page_lists_every_limit_with_its_value() -> None:
+    """docs/limits.md and extract/limits.py must not drift apart."""
+    from dataclasses import fields
+
+    from extract.limits import human_bytes
+
+    text = (REPO / "docs" / "limits.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", text,
+                                                         re.M)}
+    for f in fields(Limits):
+        value = getattr(LIMITS, f.name)
+        shown = human_bytes(value) if f.name.endswith("_bytes") else f"{value:,}"
+        if f.name == "max_seconds_per_file":
+            shown = str(value)
+        assert rows.get(f.name, "").strip() == shown, f.name
+    assert "(docs/limits.md)" in (REPO / "README.md").read_text(encoding="utf-8")

@@ -57,6 +57,11 @@ _PUBLIC_SECTORS = frozenset({"government", "police", "local_authority", "academi
 _UNIT_WORDS = frozenset({"institute", "centre", "department", "school", "faculty", "unit",
                          "group", "laboratory", "lab", "observatory", "college"})
 _COMPANY_WORDS = frozenset({"ltd", "plc", "llp", "lp", "inc", "llc", "cic"})
+# Last words that make the rest of a name a unit of the organisation it starts with, so a
+# one-word name may start it ("Barnardos Policy and Research Unit", "Times Education Team").
+_UNIT_ENDINGS = frozenset({"team", "unit", "desk", "newsroom", "division", "directorate",
+                           "department", "programme", "project", "editorial", "investigations",
+                           "bureau", "secretariat"})
 LIST_LABELS = {
     "press.csv": "press list",
     "police.csv": "police list",
@@ -311,16 +316,23 @@ def listed_prefix(norm: str) -> tuple[str, Hit] | None:
     and Media. A public body's name followed by a company suffix is a company of its own."""
     words = norm.split()
     with_suffix = bool(_COMPANY_WORDS.intersection(words))
+    a_unit = words[-1] in _UNIT_ENDINGS
     index = _explicit_index()
+    councils = _council_index()
     for n in range(min(len(words) - 1, _MAX_SPAN), 0, -1):
         head = " ".join(words[:n])
-        hit = index.get(key_from_words(words[:n]))
+        key = key_from_words(words[:n])
+        hit = index.get(key)
+        if hit is None:  # a council's full form ("Wigan Council Start Well"), not a place
+            hit = councils.get(key)
+            if hit is not None and hit.confidence < 0.9:
+                hit = None
         if hit is None or len(head) < 3:
             continue
         if hit.entry.sector in _PUBLIC_SECTORS:
             if not with_suffix:
                 return head, hit
-        elif n >= 2:  # "independent", "national" alone are words, not The Independent
+        elif n >= 2 or a_unit:  # "independent", "national" alone are words, not titles
             return head, hit
     return None
 
@@ -336,7 +348,14 @@ def collective_for(name: str) -> tuple[str, str] | None:
 
 @cached()
 def _override_index() -> dict[str, tuple[str, str]]:
-    return {match_key(o.name): (o.sector, o.note) for o in load_overrides()}
+    """match key -> (sector, note); an override written with a bracketed aside ("Achievement
+    for All (3As) Ltd") also decides the name without it, as the register's rows are split."""
+    index: dict[str, tuple[str, str]] = {}
+    for o in load_overrides():
+        index.setdefault(match_key(o.name), (o.sector, o.note))
+    for o in load_overrides():
+        index.setdefault(match_key(split_recipient(o.name).principal), (o.sector, o.note))
+    return index
 
 
 def override_for(name: str) -> Classification | None:

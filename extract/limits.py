@@ -45,7 +45,8 @@ class Limits:
     # Address space the process reading one file may map beyond what it inherits when it is
     # forked (RLIMIT_AS = inherited + this). Measured: the CLI with pdfplumber, pandas, DuckDB
     # and python-calamine imported maps about 475 MiB (140 MiB resident) before any file is
-    # opened; a 100-page PDF read needs about ... more; see docs/limits.md.
+    # opened; reading the 100-page benchmark PDF peaks at 133 MiB resident; the 2.5 GiB
+    # stream bomb of the tests is stopped at about 1.4 GB resident. See docs/limits.md.
     max_reader_memory_bytes: int = 1536 * MiB
 
     def __post_init__(self) -> None:

@@ -353,3 +353,24 @@ def test_undated_release_is_warned_about_and_never_the_latest(tmp_path: Path) ->
     assert stored == (1,)
     proc = cli(str(undated), "--db", str(db), db=db)  # unchanged now: no second warning line
     assert proc.returncode == 0
+
+
+def test_overview_says_how_an_undated_release_is_ordered(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    dated = shutil.copy2(GOOD_CSV, tmp_path / "shares_June_2023.csv")
+    undated = tmp_path / "register_extract.csv"
+    text = GOOD_CSV.read_text(encoding="utf-8-sig")
+    undated.write_text(text.replace("from May 2018 to end of June 2023", "undated extract"),
+                       encoding="utf-8")
+    db = tmp_path / "npd.duckdb"
+    ingest([undated, dated], db)
+    monkeypatch.setenv("NPD_DB", str(db))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert any("latest release, June 2023" in c for c in captions), captions
+    assert ("1 release names no month and year (undated): placed before the dated releases, so "
+            "never taken as the latest unless no release is dated.") in captions

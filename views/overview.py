@@ -25,6 +25,11 @@ st.caption(f"Headline figures for the latest release, {common.esc(latest['label'
            f"({common.esc(latest['source_file'])}). They ignore the sidebar filters; each "
            "link opens the register rows behind the number. In one release each share is "
            "one register row.")
+undated = int(rel["period_end"].isna().sum())  # ordering rule: extract.ingest.order_releases
+if undated:
+    st.caption(f"{undated} release{'s' if undated > 1 else ''} name{'' if undated > 1 else 's'} "
+               "no month and year (undated): placed before the dated releases, so never taken "
+               "as the latest unless no release is dated.")
 
 page = common.load(data.overview, latest_id)
 h = page["headline"]

@@ -54,8 +54,9 @@ def location(w: TableWarning) -> str:
 
 def describe(w: TableWarning) -> str:
     """The warning as one line with its location (unless the message already starts so)."""
-    if re.match(r"(page \d+|sheet '|CSV\b)", w.message):
-        return w.message
+    if re.match(r"(page \d+|sheet '|CSV\b)", w.message) or (
+            w.page is None and w.sheet is None and w.row is None):
+        return w.message  # already located, or about the whole file
     return f"{location(w)}: {w.message}"
 
 

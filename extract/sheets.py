@@ -373,7 +373,7 @@ def _detect_encoding(path: Path) -> tuple[str, TableWarning]:
     with path.open("rb") as fh:
         start = fh.read(4)
     if start.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
-        return "utf-16", TableWarning("encoding", "read as UTF-16 (byte-order mark)")
+        return "utf-16", TableWarning("encoding", "CSV: read as UTF-16 (byte-order mark)")
     decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     stray = good = lines = 0
     first_line: int | None = None
@@ -396,18 +396,18 @@ def _detect_encoding(path: Path) -> tuple[str, TableWarning]:
     if stray == 0:
         why = "byte-order mark" if bom else ("the whole file is valid UTF-8" if good else
                                              "plain ASCII, valid as UTF-8")
-        return "utf-8", TableWarning("encoding", f"read as UTF-8 ({why})")
+        return "utf-8", TableWarning("encoding", f"CSV: read as UTF-8 ({why})")
     if good and stray <= max(STRAY_MIN, good * STRAY_PER_MILLE // 1000):
         return "utf-8", TableWarning(
             "encoding_repaired",
-            f"read as UTF-8 ({good:,} UTF-8 characters); {stray} stray byte(s) that are not "
+            f"CSV: read as UTF-8 ({good:,} UTF-8 characters); {stray} stray byte(s) that are not "
             f"UTF-8 read as cp1252, the first on line {first_line}: check that cell")
     if legacy_ok:
         return "cp1252", TableWarning(
-            "encoding", f"read as cp1252 (Windows, Excel's CSV): {stray:,} bytes are not "
+            "encoding", f"CSV: read as cp1252 (Windows, Excel's CSV): {stray:,} bytes are not "
             "UTF-8 and the file has no UTF-8 characters")
     return "latin-1", TableWarning(
-        "encoding", f"read as latin-1: {stray:,} bytes are not UTF-8 and some are not cp1252")
+        "encoding", f"CSV: read as latin-1: {stray:,} bytes are not UTF-8 and some are not cp1252")
 
 
 def _sniff_delimiter(text: str) -> str:

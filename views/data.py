@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import os
 import re
 import threading
@@ -692,72 +691,10 @@ def resolve_source(source_path: str | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def _find_text(path: Path, page_no: int, needles: tuple[str, ...]
-               ) -> tuple[float, float, float, float] | None:
-    """Where the first needle found sits on the page: (x0, top, x1, bottom) in PDF points
-    from the top-left. pdfium's text search (what pdfplumber renders with) takes ~30 ms;
-    pdfplumber's own search parses the page's layout first, ~10 times slower."""
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(str(path))
-    try:
-        page = doc[page_no - 1]
-        height = page.get_height()
-        text = page.get_textpage()
-        for needle in needles:
-            found = text.search(needle, match_case=False).get_next() if needle else None
-            if found:
-                first, count = found
-                boxes = [text.get_charbox(i) for i in range(first, first + count)]
-                return (min(b[0] for b in boxes), height - max(b[3] for b in boxes),
-                        max(b[2] for b in boxes), height - min(b[1] for b in boxes))
-        return None
-    finally:
-        doc.close()
-
-
-def _row_box(image: Any, scale: float, hit: tuple[float, float, float, float]
-             ) -> tuple[float, float, float, float]:
-    """The ruled table row around a hit, found on the rendered image: the nearest ruling
-    lines above and below (pixel rows that are mostly dark); without rulings, a band
-    across the page at the hit's line."""
-    import numpy as np
-
-    dark = np.asarray(image.convert("L")) < 140
-    width_px = dark.shape[1]
-    rules = np.flatnonzero(dark.mean(axis=1) > 0.4)
-    top_px, bottom_px = hit[1] * scale, hit[3] * scale
-    above, below = rules[rules < top_px - 1], rules[rules > bottom_px + 1]
-    if len(above) and len(below):
-        line = np.flatnonzero(dark[above.max()])
-        return (line.min() / scale, above.max() / scale, line.max() / scale,
-                below.min() / scale)
-    return (4, hit[1] - 2, width_px / scale - 4, hit[3] + 2)
-
-
 def page_image(path: Path, page_no: int, needles: tuple[str, ...] = (),
                resolution: int = 110) -> bytes | None:
-    """PNG of one PDF page, rendered by pdfplumber, with the row holding the first needle
-    found (the share's reference, else its organisation) highlighted.
+    """PNG of one PDF page with the share's row highlighted, bounded in pixels whatever the
+    page size (:func:`views.pdf_render.render_page`); None when it cannot be rendered."""
+    from views.pdf_render import render_page
 
-    Returns None when the page does not exist or the file cannot be read as a PDF, so the
-    caller can say the source is unavailable instead of failing.
-    """
-    import pdfplumber
-
-    try:
-        with pdfplumber.open(path) as pdf:
-            if not 1 <= page_no <= len(pdf.pages):
-                return None
-            page = pdf.pages[page_no - 1]
-            image = page.to_image(resolution=resolution)
-            hit = _find_text(path, page_no, needles)
-            if hit is not None:
-                image.draw_rect(_row_box(image.original, image.scale, hit),
-                                fill=(255, 214, 0, 60), stroke=(214, 40, 40), stroke_width=2)
-            buf = io.BytesIO()
-            image.annotated.convert("RGB").save(buf, format="PNG", compress_level=3)
-            page.close()
-            return buf.getvalue()
-    except Exception:  # a damaged or replaced file must not break the detail page
-        return None
+    return render_page(path, page_no, needles, resolution)

@@ -18,11 +18,22 @@ pdfplumber applies them, so a box means the same whichever source measured it.
 and on every ruling; the boxes agree to within
 
 * *vertically*, 0.001 em: pdfium keeps a font's /Descent as a whole number of thousandths
-  (pdfminer keeps the fraction) -- for the 14 standard fonts both use the same AFM metrics;
+  (pdfminer keeps the fraction). For the 14 standard fonts both use the AFM metrics, and a
+  descriptor's /Descent is read from the file (pdfium would replace a /Descent of 0, as
+  LibreOffice writes, by the font program's own);
 * *horizontally*, 0.001 em per preceding character of the same text object: pdfium rounds
   each glyph width of an embedded font down to whole thousandths of an em before advancing
   to the next character, pdfminer does not. Over a 100-character line at 10 pt that is
-  under 0.5 pt at the line's end, and under 0.01 pt in any one gap between two characters.
+  under 0.5 pt at the line's end, and under 0.01 pt in any one gap between two characters;
+* a *ligature* glyph ("fi" as one character) ends where pdfium's box of the glyph ends,
+  up to 0.05 em from its advance; a ligature code point ("ﬁ", as Chromium maps it) comes
+  from pdfium as its letters ("fi"), which is what the word builder makes of it anyway;
+* on a rotated page, pdfium lists lines in reading order: they are put back in
+  content-stream order, as pdfminer lists them.
+
+pdfium also makes spaces of its own (between text objects, at line ends): they are dropped,
+except where one stands for a real space of the file that pdfium swallowed (Chromium's
+output), recognised by the next character starting one space's width on.
 
 The word rules (gaps of 1.5 pt, soft gaps of at least 0.3 pt, lines 2 pt apart) are far
 coarser than that, so the words, and the release read from them, are the same; the identity

@@ -17,10 +17,12 @@ document must never cross a fork.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import re
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from ctypes import POINTER, byref, c_double, c_float, c_int, c_ulong, c_void_p
 from pathlib import Path
@@ -126,19 +128,56 @@ def page_transform(mediabox: Sequence[float], rotation: int
     return _mult(ctm, flip), (nx0, -ny0, nx1, height - ny0)
 
 
+DESCRIPTOR_RE = re.compile(
+    rb"/FontName\s*/([^\s/\[\]<>()]+)(?:(?!/FontName|endobj).)*?/Descent\s+(-?[\d.]+)"
+    rb"|/Descent\s+(-?[\d.]+)(?:(?!/Descent|endobj).)*?/FontName\s*/([^\s/\[\]<>()]+)",
+    re.S)
+OBJSTM_RE = re.compile(rb"/Type\s*/ObjStm")
+SUBSET_RE = re.compile(r"^[A-Z]{6}\+")
+
+
+def font_descents(data: bytes) -> dict[str, float]:
+    """Each font descriptor's /Descent (per em) by font name without its subset tag, read
+    from the file itself: pdfminer uses that number as it stands, pdfium replaces a
+    /Descent of 0 (LibreOffice writes one) by the font program's. Descriptors inside
+    compressed object streams are read too; a font not found keeps pdfium's value."""
+    chunks = [data]
+    if OBJSTM_RE.search(data):
+        for m in OBJSTM_RE.finditer(data):
+            at = data.find(b"stream", m.end())
+            end = data.find(b"endstream", at)
+            if at < 0 or end < 0:
+                continue
+            body = data[at + 6:end].lstrip(b"\r\n")
+            with contextlib.suppress(zlib.error):
+                chunks.append(zlib.decompressobj().decompress(body, 50_000_000))
+    out: dict[str, float] = {}
+    for chunk in chunks:
+        if b"/Descent" not in chunk:
+            continue
+        for m in DESCRIPTOR_RE.finditer(chunk):
+            name, value = (m[1], m[2]) if m[1] else (m[4], m[3])
+            with contextlib.suppress(ValueError):
+                key = SUBSET_RE.sub("", name.decode("latin-1"))
+                out.setdefault(key, float(value) / 1000)
+    return out
+
+
 class _Font:
     __slots__ = ("desc", "handle", "name", "widths")
 
-    def __init__(self, handle: int) -> None:
+    def __init__(self, handle: int, descents: dict[str, float]) -> None:
         self.handle = handle
         buf = ctypes.create_string_buffer(256)
         n = _FontGetBaseFontName(handle, buf, 256)
         self.name = buf.raw[:max(0, n - 1)].decode("latin-1")
         # pdfminer takes the 14 standard fonts' metrics from its AFM tables, every other
-        # font's from its descriptor (which is what pdfium reports).
+        # font's from its descriptor, as written.
         afm = FONT_METRICS.get(self.name)
         if afm is not None:
             self.desc = float(afm[0].get("Descent", 0)) / 1000
+        elif SUBSET_RE.sub("", self.name) in descents:
+            self.desc = descents[SUBSET_RE.sub("", self.name)]
         else:
             d = c_float()
             self.desc = d.value / 1000 if _FontGetDescent(handle, 1000.0, byref(d)) else 0.0
@@ -178,10 +217,33 @@ def _hyphen(obj: int, tp: int) -> str:
     return found[-1] if found else "-"
 
 
-def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
-    """The page's characters in content-stream order (``order``: text object -> its place
-    in the stream), as pdfminer lists them: pdfium may list a rotated page's lines in
-    reading order instead."""
+ObjInfo = tuple[_Font, float, float, float, float, float, str]  # font, size, a, b, c, d, name
+
+
+def _box(x: float, y: float, adv: float, info: ObjInfo, to_page: Affine, ch: str) -> Char:
+    """A character's box as pdfminer's LTChar builds it: ``(0, descent)`` and ``(advance,
+    descent + size)`` through the character's matrix (origin ``x, y``), then into page
+    coordinates. (The same arithmetic is inlined in :func:`_chars` for speed.)"""
+    font, size, a, b, c, d, name = info
+    lo = font.desc * size
+    hi = lo + size
+    x0, y0 = _apply(to_page, x + c * lo, y + d * lo)
+    x1, y1 = _apply(to_page, x + a * adv + c * hi, y + b * adv + d * hi)
+    top, bottom = min(y0, y1), max(y0, y1)
+    return (top, bottom, min(x0, x1), max(x0, x1), ch, name, round(bottom - top, 2))
+
+
+def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, float]
+           ) -> list[Char]:
+    """The page's characters as pdfminer lists them.
+
+    Three things pdfium does differently are undone here: it splits a ligature glyph
+    ("ﬁ" mapped to "fi") into characters at one origin (joined again, as pdfminer keeps
+    one character "fi"); it replaces some real spaces of a text object by a space of its
+    own making (Chromium's output: restored at the end of the previous character); and it
+    may list a rotated page's lines in reading order (put back in content-stream order,
+    ``order``: text object -> its place in the stream).
+    """
     n = _CountChars(tp)
     if n <= 0:
         return []
@@ -189,7 +251,7 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
     ox, oy = c_double(), c_double()
     rox, roy = byref(ox), byref(oy)
     fonts: dict[int, _Font] = {}
-    objects: dict[int, tuple[_Font, float, float, float, float, float, str]] = {}
+    objects: dict[int, ObjInfo] = {}
     matrix = raw.FS_MATRIX()
     rect = raw.FS_RECTF()
     fs = c_float()
@@ -199,10 +261,13 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
     keys: list[tuple[int, float]] = []  # (stream place, advance along the text) per char
     in_order = True
     last = -1
+    prev_obj, prev_x, prev_y, prev_adv = 0, 0.0, 0.0, 0.0
+    pending = False  # a space of pdfium's making came after the last character
     get_obj, get_origin = _GetTextObject, _GetCharOrigin
     for i in range(n):
         obj = get_obj(tp, i)
-        if not obj:  # generated by pdfium (spaces, line breaks): pdfminer has none
+        if not obj:  # made by pdfium (spaces, line breaks): pdfminer has none...
+            pending = texts[i] == " " and prev_obj != 0 and bool(out) and out[-1][4] != " "
             continue
         place = order.get(obj, last)
         if place < last:
@@ -213,7 +278,7 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
             handle = _TextObjGetFont(obj)
             font = fonts.get(handle)
             if font is None:
-                font = fonts[handle] = _Font(handle)
+                font = fonts[handle] = _Font(handle, descents)
             size = fs.value if _TextObjGetFontSize(obj, byref(fs)) else 0.0
             _GetCharMatrix(tp, i, byref(matrix))
             info = objects[obj] = (font, size, matrix.a, matrix.b, matrix.c, matrix.d,
@@ -224,6 +289,23 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
             ch = _hyphen(obj, tp)
         get_origin(tp, i, rox, roy)
         x, y = ox.value, oy.value
+        if pending:
+            pending = False
+            # ...unless it stands for a real space pdfium dropped (Chromium's output): the
+            # next character then starts one space's width (within a tenth) after the previous one.
+            p_info = objects[prev_obj]
+            sx, sy = prev_x + p_info[2] * prev_adv, prev_y + p_info[3] * prev_adv
+            w = p_info[0].width(" ")
+            sw = p_info[2] * w * p_info[1] if w else 0.0
+            if sw > 0 and y == prev_y and abs((x - sx) - sw) <= 0.1 * sw:
+                keys.append((last, p_info[2] * sx + p_info[3] * sy))
+                append(_box(sx, sy, w * p_info[1], p_info, to_page, " "))
+        if obj == prev_obj and x == prev_x and y == prev_y and out:
+            # One glyph, several characters (a ligature): its advance from pdfium's box.
+            _GetLooseCharBox(tp, i, byref(rect))
+            prev_adv = (rect.right - x) / a if a else prev_adv
+            out[-1] = _box(x, y, prev_adv, info, to_page, out[-1][4] + ch)
+            continue
         keys.append((place, a * x + b * y))
         w = font.width(ch)
         if w is None:  # no width for this character: the advance from pdfium's box
@@ -231,10 +313,10 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int]) -> list[Char]:
             adv = (rect.right - x) / a if a else 0.0
         else:
             adv = w * size
+        prev_obj, prev_x, prev_y, prev_adv = obj, x, y, adv
         lo = font.desc * size
         hi = lo + size
-        # (0, descent) and (advance, descent + size) through the character's matrix, as
-        # pdfminer's LTChar does, then into page coordinates.
+        # _box, inlined: this loop runs once per character of the release.
         x0, y0 = x + c * lo, y + d * lo
         x1, y1 = x + a * adv + c * hi, y + b * adv + d * hi
         px0, pt0 = pa * x0 + pc * y0 + pe, pb * x0 + pd * y0 + pf
@@ -328,7 +410,7 @@ def _mediabox(page: int) -> tuple[float, float, float, float]:
     return rect.left, rect.bottom, rect.right, rect.top
 
 
-def _page(doc: pdfium.PdfDocument, number: int) -> PageChars:
+def _page(doc: pdfium.PdfDocument, number: int, descents: dict[str, float]) -> PageChars:
     page = doc[number - 1]
     try:
         handle = ctypes.cast(page.raw, c_void_p).value
@@ -341,7 +423,7 @@ def _page(doc: pdfium.PdfDocument, number: int) -> PageChars:
         textpage = page.get_textpage()
         try:
             tp = ctypes.cast(textpage.raw, c_void_p).value
-            chars = _chars(tp, to_page, order)
+            chars = _chars(tp, to_page, order, descents)
         finally:
             textpage.close()
     finally:
@@ -416,12 +498,13 @@ def page_count(path: Path) -> int:
 
 def pages(path: Path, numbers: Sequence[int] | None = None) -> Iterator[PageChars]:
     """The pages, read from a document opened here (in the calling process)."""
+    descents = font_descents(Path(path).read_bytes())
     with LOCK:
         doc = pdfium.PdfDocument(str(path))
     try:
         for number in numbers if numbers is not None else range(1, len(doc) + 1):
             with LOCK:
-                pc = _page(doc, number)
+                pc = _page(doc, number, descents)
             yield pc
     finally:
         with LOCK:

@@ -707,6 +707,11 @@ def _to_table(rows: list[list[str]], f: _Found, sheet: str | None) -> RawTable:
     table = RawTable(section=section, title=title, headers=headers, sheet=sheet)
     table.rows = [RawRow(cells=_pick(rows[j], keep), row=j + 1, sheet=sheet) for j in f.data]
     where = _where(sheet)
+    for r in _subheadings(table):
+        table.rows.remove(r)
+        table.warnings.append(TableWarning(
+            "subheading", f"{where} row {r.row}: sub-heading inside the table not read as a "
+            f"share: {_text(r.cells)[:80]!r}", sheet=sheet, row=r.row))
     for j in f.totals:
         table.warnings.append(TableWarning(
             "total_row", f"{where} row {j + 1}: total row not read as a share: "
@@ -719,6 +724,21 @@ def _to_table(rows: list[list[str]], f: _Found, sheet: str | None) -> RawTable:
             "which has no header (kept as 'column N' in extra_cells)", sheet=sheet,
             row=first + 1))
     return table
+
+
+def _subheadings(table: RawTable) -> list[RawRow]:
+    """Rows of one filled cell in the reference column that is no reference ("Closed
+    cases", "2016"), in a table whose rows are keyed by references: headings that group the
+    rows, not shares. A lone reference ("DS00999") is a sparse share and stays."""
+    ref = next((i for i, f in map_headers(table.headers).fields.items() if f == "reference"),
+               None)
+    if ref is None or table.section == "legend":
+        return []
+    keyed = sum(1 for r in table.rows if ref < len(r.cells) and looks_like_reference(r.cells[ref]))
+    if keyed * 2 < len(table.rows):
+        return []
+    return [r for r in table.rows if _filled(r.cells) == 1 and ref < len(r.cells)
+            and r.cells[ref] and not looks_like_reference(r.cells[ref])]
 
 
 def _column_letter(c: int) -> str:

@@ -687,3 +687,20 @@ def test_header_inside_a_table_judged_against_its_own_header(tmp_path: Path) -> 
     assert [(t.section, [r.row for r in t.rows]) for t in p.tables] == [
         ("npd_requests", [3, 5, 8]), ("police", [11])]
     assert any("recipient column's header" in w for w in p.warnings)
+
+
+def test_sub_heading_rows_are_not_shares(tmp_path: Path) -> None:
+    """A one-cell "Closed cases" row grouping rows keyed by references is a heading: reported,
+    never a share. A lone reference between rows stays a (sparse) share."""
+    path = tmp_path / "npd-third-party-requests-june-2017.csv"
+    head = ["DR reference", "Requestor", "Tier of data"]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([
+            ["National pupil database third party requests June 2017"], head,
+            ["Open cases"], ["DR170603.01", "University of Oxford", "Tier 2"],
+            ["DR170604.01"], ["Closed cases"], ["DR170101.02", "BBC", "Tier 3"]])
+    p = read_spreadsheet(path)
+    assert [r.row for r in p.tables[0].rows] == [4, 5, 7]
+    heads = [w for w in p.tables[0].warnings if w.kind == "subheading"]
+    assert [(w.row, "Closed cases" in w.message or "Open cases" in w.message)
+            for w in heads] == [(3, True), (6, True)]

@@ -139,6 +139,8 @@ for script, title, icon, url in (
     if (REPO / script).exists():
         pages.append(st.Page(script, title=title, icon=icon, url_path=url))
 page = st.navigation(pages)
+# Each page's own name in the browser tab (and in bookmarks and history).
+st.set_page_config(page_title=f"{page.title} · NPD data shares")
 
 if sample:
     st.warning(f"**{common.SAMPLE_BANNER}.** The shares are invented to demonstrate the tool.",
@@ -148,11 +150,19 @@ if sample:
 for param, value, instead in common.unknown_filter_values():
     common.unknown_value_notice(param, value, instead)
 
-with st.sidebar:
-    st.subheader("Filter shares")
-    common.sidebar_filters()
-    st.caption("Filters apply to the explorer, recipients, what changed and exports, and "
-               "are kept in the page address so a view can be shared.")
+FILTERS_NOTE = ("Filters apply to the explorer, recipients, what changed and exports, and "
+                "are kept in the page address so a view can be shared.")
+if common.is_phone():
+    # On a phone the sidebar is an overlay that would cover the page: the filters go into
+    # the page, folded away, and the sidebar (navigation only) stays collapsed.
+    with st.expander("Filter shares", icon=":material/filter_list:"):
+        common.sidebar_filters()
+        st.caption(FILTERS_NOTE)
+else:
+    with st.sidebar:
+        st.subheader("Filter shares")
+        common.sidebar_filters()
+        st.caption(FILTERS_NOTE)
 
 try:
     page.run()

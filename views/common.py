@@ -101,6 +101,11 @@ _INVISIBLE_RE = re.compile(
     "\ue000-\uf8ff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
     "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f\U000f0000-\U0010ffff]")
 _CHART_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Streamlit's markdown turns URLs, www. names and e-mail addresses into links even when
+# every character is escaped (GFM "autolink literals" match the text, not the source). An
+# invisible word joiner (U+2060) inside "://" and "www." and before "@" keeps them from
+# matching.
+_NO_AUTOLINK = re.compile(r"(?<=\\:)(?=\\/\\/)|(?i:(?<=www))(?=\\\.)|(?=\\@)")
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -124,7 +129,7 @@ def esc(text: Any, target: str = "markdown") -> str:
     made visible (:func:`visible`)."""
     shown = visible(text)
     if target == "markdown":
-        return _MD_SPECIAL.sub(r"\\\1", shown)
+        return _NO_AUTOLINK.sub("\u2060", _MD_SPECIAL.sub(r"\\\1", shown))
     if target == "chart":
         return "".join(_CHART_SPECIAL.get(ch, ch) for ch in shown)
     if target == "text":
@@ -264,10 +269,13 @@ def unknown_filter_values() -> list[tuple[str, str, str]]:
     qp = st.query_params
     out: list[tuple[str, str, str]] = []
     labels = release_labels()
+    names = {"release": "the release", "sector": "the sector", "flag": "the flag",
+             "category": "the sensitive data", "section": "the register section",
+             "from": "the earliest approval date", "to": "the latest approval date"}
     if "release" not in st.session_state and "release" in qp:
         value = qp.get("release") or ""
         if value not in (ALL_RELEASES, *labels) and labels:
-            out.append(("release", value,
+            out.append((names["release"], value,
                         f"the latest release, {labels[latest_position()]}"))
     for key, choices in _CHOICES.items():
         if key in st.session_state or key not in qp:
@@ -275,11 +283,11 @@ def unknown_filter_values() -> list[tuple[str, str, str]]:
         values = qp.get_all(key)
         known = [v for v in values if v in choices.values()]
         instead = ("only " + ", ".join(known)) if known else _ANY[key]
-        out.extend((key, v, instead) for v in values if v not in choices.values())
+        out.extend((names[key], v, instead) for v in values if v not in choices.values())
     for key, side in (("from", "no earliest"), ("to", "no latest")):
         if key not in st.session_state and key in qp and _date_or_none(qp.get(key) or "") is None:
-            out.append((key, qp.get(key) or "",
-                        f"{side} approval date (dates are written 2021-03-31)"))
+            out.append((names[key], qp.get(key) or "",
+                        f"{side} approval date (write dates as 2021-03-31)"))
     return out
 
 
@@ -315,6 +323,17 @@ def sidebar_filters() -> None:
                   bind="query-params", format="DD/MM/YYYY",
                   help="Date approved, or date released when no approval date is given. "
                        "Shares with neither are left out when a date is set.")
+
+
+def is_phone() -> bool:
+    """Is the visitor on a phone? Streamlit does not tell the server the window's width, so
+    this reads the browser's User-Agent: phones (and phone emulation) send "Mobi" in it,
+    the test MDN recommends. Phones are the screens narrower than ~700 px."""
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except Exception:  # no request (AppTest, bare mode): not a phone
+        return False
+    return "Mobi" in agent
 
 
 def describe(f: data.Filters, *, with_release: bool = True) -> str:
@@ -401,12 +420,12 @@ SECTOR_COLOURS = {
 
 SHARE_TABLE_COLUMNS = {
     "release": st.column_config.TextColumn("Release", width="medium"),
-    "approved": st.column_config.DateColumn("Approved", width="small", format="D MMM YYYY",
+    "approved": st.column_config.DateColumn("Approved", width=100, format="D MMM YYYY",
                                             help="Date approved (the table's order within "
                                                  "a release: newest first)."),
     "reference": st.column_config.TextColumn("Reference", width="small"),
     "organisation": st.column_config.TextColumn("Organisation (as written)", width="medium"),
-    "sector": st.column_config.TextColumn("Sector", width="small"),
+    "sector": st.column_config.TextColumn("Sector", width=120),
     "flags": st.column_config.TextColumn("Flags", width="medium"),
     "source": st.column_config.TextColumn("Page / row", width="small"),
     "project": st.column_config.TextColumn("Project", width="medium"),
@@ -436,7 +455,7 @@ def unknown_value_notice(param: str, value: Any, shown_instead: str) -> None:
     what is shown instead. The address is left as it came (never rewritten silently), so
     the reader can see and correct it."""
     st.warning(f"The link asks for {esc(param)} “{esc(value)}”, which is not in this "
-               f"database. Showing {esc(shown_instead)} instead.", icon="⚠️")
+               f"database. Showing {esc(shown_instead)} instead.", icon=":material/warning:")
 
 
 # A click on any cell opens the row (cell selection), as well as the box on its left.

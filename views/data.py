@@ -479,7 +479,21 @@ def find_share(con: duckdb.DuckDBPyConnection, share_key: str, release: str | No
     name or the period label ("March 2022"); without one, the latest release listing the
     share. The file name wins over a label, and an earlier file over a later one when a
     period was published twice (a PDF and an ODS). None when nothing matches.
+
+    The resolver is :func:`extract.share_keys.resolve_share` (one definition for the
+    dashboard and the tests of links across ingests): when the key is not in the release,
+    it falls back to the key's reference in that release, so a link made before the key
+    was qualified (``DS00142`` that later became ``DS00142/university-of-birmingham``), or
+    on another copy of the database, still opens its share. A database from before that
+    module (no ``share_keys`` table) is resolved by key alone, below.
     """
+    try:
+        from extract.share_keys import resolve_share
+    except ImportError:  # an older checkout without stable keys
+        resolve_share = None  # type: ignore[assignment]
+    if resolve_share is not None:
+        with contextlib.suppress(duckdb.CatalogException, duckdb.BinderException):
+            return resolve_share(con, share_key, release)
     row = con.execute("""
         SELECT s.share_id FROM shares s JOIN releases r ON r.release_id = s.release_id
         WHERE s.share_key = ? AND (?::VARCHAR IS NULL OR r.source_file = ?

@@ -22,7 +22,7 @@ if rel.empty:
 latest = rel.iloc[common.latest_position()]
 latest_id = int(latest["release_id"])
 st.caption(f"Headline figures for the latest release, {common.esc(latest['label'])} "
-           f"({common.esc(latest['source_file'])}). They ignore the sidebar filters; each "
+           f"({common.esc(latest['source_file'])}). They ignore the filters; each "
            "link opens the register rows behind the number. In one release each share is "
            "one register row.")
 undated = int(rel["period_end"].isna().sum())  # ordering rule: extract.ingest.order_releases

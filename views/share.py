@@ -141,12 +141,16 @@ with tab_details:
             st.write("No flag raised: nothing in this row's text matched the identifying, "
                      "pupil-level or sensitive-data rules.")
         else:
-            st.dataframe(pd.DataFrame({
-                "Flag": [data.FLAG_LABELS.get(x, x) for x in flags["flag"]],
-                "Category": [data.CATEGORY_LABELS.get(v, v) if v != "true" else ""
-                             for v in flags["value"]],
-                "Triggered by": flags["evidence"],
-            }), hide_index=True, placeholder="—", width="stretch", key="flags_table")
+            # A list, not a grid: the evidence is a sentence of the register and must wrap.
+            lines = []
+            for flag, value, evidence in zip(flags["flag"], flags["value"], flags["evidence"],
+                                             strict=True):
+                name = data.FLAG_LABELS.get(flag, flag)
+                if value not in ("true", None, ""):
+                    name += f" ({data.CATEGORY_LABELS.get(value, value)})"
+                why = common.esc(evidence) if evidence else "—"
+                lines.append(f"- **{common.esc(name)}**: triggered by {why}")
+            st.markdown("\n".join(lines))
         st.subheader("Recipient", anchor=False)
         if s["recipient"]:
             field("Organisation", s["recipient"])
@@ -183,7 +187,8 @@ with tab_source:
                                   "highlighted.", width="stretch")
     st.subheader("The row exactly as published", anchor=False)
     raw = json.loads(s["raw_cells"]) if s.get("raw_cells") else {}
-    st.dataframe(pd.DataFrame({"Column": list(raw), "Cell": [str(v) for v in raw.values()]}),
+    st.dataframe(common.visible_table(pd.DataFrame({"Column": list(raw),
+                                                    "Cell": [str(v) for v in raw.values()]})),
                  hide_index=True, placeholder="—", width="stretch", key="raw_table")
 
 with tab_history:
@@ -193,20 +198,21 @@ with tab_history:
         seen = detail["appearances"]
         # Releases of counts only (Home Office tables) list no shares: not in the total.
         registers = int((common.releases()["shares"] > 0).sum())
-        st.markdown(f"Listed in **{len(seen)}** of {registers} releases of the register.")
-        st.dataframe(pd.DataFrame({
-            "Release": [common.release_label(r) for r in seen["release_id"]],
+        st.markdown(f"Listed in **{len(seen)}** of {registers} releases of the register: "
+                    f"{len(seen)} register row{'' if len(seen) == 1 else 's'}, one share.")
+        st.dataframe(common.visible_table(pd.DataFrame({
+            "Release": common.release_label_column(seen["release_id"]),
             "Status": seen["status"],
             "Organisation (as written)": seen["organisation"],
             "Where": [data.provenance(p, sh, r) for p, sh, r in
                       zip(seen["source_page"], seen["source_sheet"], seen["source_row"],
                           strict=True)],
-        }), hide_index=True, placeholder="—", width="stretch", key="seen_table")
+        })), hide_index=True, placeholder="—", width="stretch", key="seen_table")
         changed = detail["changes"]
         if not changed.empty:
             st.subheader("Wording changes", anchor=False)
-            st.dataframe(pd.DataFrame({
-                "In release": [common.release_label(r) for r in changed["release_id"]],
+            st.dataframe(common.visible_table(pd.DataFrame({
+                "In release": common.release_label_column(changed["release_id"]),
                 "Field": changed["field"],
                 "Before": changed["old_value"], "After": changed["new_value"],
-            }), hide_index=True, placeholder="—", width="stretch", key="changes_table")
+            })), hide_index=True, placeholder="—", width="stretch", key="changes_table")

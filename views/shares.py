@@ -25,7 +25,8 @@ if "home_office" in f.sections:
     st.info("The Home Office section of the register holds monthly counts of requests, not "
             "individual shares, so it lists no rows here.")
     if (REPO / common.HOME_OFFICE).exists():
-        st.page_link(common.HOME_OFFICE, label="See the Home Office counts", icon="➡️")
+        st.page_link(common.HOME_OFFICE, label="See the Home Office counts",
+                     icon=":material/arrow_forward:")
 if df.empty:
     if "home_office" not in f.sections:
         st.info("No register row matches these filters. Try fewer words or remove a filter "
@@ -46,7 +47,7 @@ st.download_button(
     f"Download all {total:,} register rows (CSV)", partial(downloads.shares_csv,
                                                            common.db_key().path, f),
     file_name="npd-shares-explorer.csv", mime=downloads.CSV, on_click="ignore",
-    icon="⬇️", key="dl_explorer_csv",
+    icon=":material/download:", key="dl_explorer_csv",
     help="Safe to open in Excel: cells that would run as formulas are prefixed with '. "
          "Each row has its share key, its address in this dashboard, is_sample and the "
          "release file's provenance.")

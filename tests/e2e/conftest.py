@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from extract.db import writable
 from tests.fixtures import dashboard_db
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,10 +55,23 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
             "accept_downloads": True}
 
 
+# Register text a hostile or careless publisher could write: formula starts for the
+# downloads, and a URL, an e-mail address, a material-icon shortcode, HTML and a
+# right-to-left override for the pages, which must all show as plain text.
+HOSTILE_PROJECT = ("+SUM(1,2) Evil\u202eLtd https://evil.example/x a@b.example "
+                   ":material/home: <b>bold</b>")
+HOSTILE_PURPOSE = "@cmd|' /C calc'!A0"
+HOSTILE_KEY = "S10"
+
+
 @pytest.fixture(scope="session")
 def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> dashboard_db.Built:
     root = tmp_path_factory.mktemp("e2e")
-    return dashboard_db.build(root / "register.duckdb", root / "releases", sample=True)
+    built = dashboard_db.build(root / "register.duckdb", root / "releases", sample=True)
+    with writable(built.path) as con:
+        con.execute("UPDATE shares SET project = ?, purpose = ? WHERE share_key = ?",
+                    [HOSTILE_PROJECT, HOSTILE_PURPOSE, HOSTILE_KEY])
+    return built
 
 
 def _free_port() -> int:

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import openpyxl
@@ -43,7 +44,7 @@ def test_load_follow_a_figure_search_filter_and_open_a_share(
     page.goto(app_url)
     expect(page.get_by_text("Sample data: reconstructed releases, not DfE publications")
            ).to_be_visible(timeout=TIMEOUT)
-    assert metric(page, "Shares listed") == str(len(latest))
+    assert metric(page, "Shares") == str(len(latest))
     page.screenshot(path=artifacts / "01-overview.png")
 
     # A headline figure links to the rows behind it, with the filters in the address.
@@ -59,22 +60,27 @@ def test_load_follow_a_figure_search_filter_and_open_a_share(
     search.fill("phonics")
     search.press("Enter")
     expect(page).to_have_url(re.compile(r"q=phonics"), timeout=TIMEOUT)
-    expect(page.get_by_text(re.compile(r"^1 share\b"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(re.compile(r"^1 register row \(1 share\)"))).to_be_visible(
+        timeout=TIMEOUT)
 
     # Filter by sector through the multiselect.
-    page.get_by_test_id("stMultiSelect").filter(has_text="Recipient sector").click()
+    sector = page.get_by_test_id("stMultiSelect").filter(has_text="Recipient sector")
+    # The sidebar lists every page first: bring the box up so its menu opens on screen.
+    sector.evaluate("e => e.scrollIntoView({block: 'center'})")
+    sector.click()
     page.get_by_role("option", name="Charity / think tank").click()
     page.keyboard.press("Escape")
     expect(page).to_have_url(re.compile(r"sector=Charity"), timeout=TIMEOUT)
-    expect(page.get_by_text(re.compile(r"^1 share\b"))).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(re.compile(r"^1 register row \(1 share\)"))).to_be_visible(
+        timeout=TIMEOUT)
     settled(page)
     page.screenshot(path=artifacts / "03-explorer-filtered.png")
 
-    # Open the share: tick the first row's selection box in the canvas grid.
+    # Open the share: a click on the first row's organisation cell (not only its box).
     grid = page.get_by_test_id("stDataFrame").first
     box = grid.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    page.mouse.click(box["x"] + 300, box["y"] + 35 + 17)
     # The address names the share stably: its key and its release's file, not its ID.
     expect(page).to_have_url(re.compile(r"/share\?(.*&)?ref=S19(&|$)"), timeout=TIMEOUT)
     expect(page.get_by_role("heading", name="National Foundation for Educational Research")
@@ -154,3 +160,128 @@ def test_export_downloads_are_safe_in_excel(page: Page, app_url: str, artifacts:
     header = [c.value for c in sheet[1]]
     assert {r[header.index("is_sample")] for r in sheet.iter_rows(min_row=2, values_only=True)
             } == {True}
+
+
+# --- downloads, text safety, unknown link values, every page at two sizes -------------------
+
+def test_the_only_downloads_are_the_safe_ones(page: Page, app_url: str, artifacts: Path
+                                               ) -> None:
+    """The grid's own toolbar offers no CSV (it would write formula cells raw); the
+    explorer's download button writes them neutralised, with key, address and is_sample."""
+    from tests.e2e.conftest import HOSTILE_KEY, HOSTILE_PROJECT, HOSTILE_PURPOSE
+
+    page.goto(f"{app_url}/shares?release=All+releases")
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible(timeout=TIMEOUT)
+    settled(page)
+    grid.hover()
+    page.wait_for_timeout(500)
+    toolbar = page.get_by_test_id("stElementToolbar")
+    expect(toolbar.first).to_be_attached()  # the toolbar is there (search, fullscreen)...
+    assert toolbar.get_by_role("button", name=re.compile("download", re.I)).count() == 0
+    page.screenshot(path=artifacts / "07-explorer-toolbar.png")
+
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        page.get_by_role("button", name=re.compile(r"Download all .* register rows")).click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_bytes()
+                                           .decode("utf-8-sig"))))
+    assert len(rows) == sum(len(fx.shares_in(n)) for n in range(1, LATEST + 1))
+    cells = [c for r in rows for c in r.values()]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    hostile = [r for r in rows if r["share_key"] == HOSTILE_KEY]
+    assert hostile and {r["project"] for r in hostile} == {"'" + HOSTILE_PROJECT}
+    assert {r["purpose"] for r in hostile} == {"'" + HOSTILE_PURPOSE}
+    assert "'=HYPERLINK(\"http://example.org/summary\",\"Attendance dashboard\")" in cells
+    assert all(r["share_url"] == f"/share?ref={r['share_key']}&in={r['source_file']}"
+               for r in rows if r["share_key"].isalnum())
+    assert {r["is_sample"] for r in rows} == {"True"}
+
+
+def test_register_text_shows_as_text(page: Page, app_url: str, artifacts: Path) -> None:
+    from tests.e2e.conftest import HOSTILE_KEY
+
+    page.goto(f"{app_url}/share?ref={HOSTILE_KEY}")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("⟨U+202E⟩", exact=False).first).to_be_visible(timeout=TIMEOUT)
+    settled(page)
+    # Written out, not turned into a link, an e-mail link, an icon or bold text.
+    # (an invisible word joiner inside "://" and before "@" keeps markdown from linking them)
+    expect(main.get_by_text(re.compile("https:\u2060?//evil\\.example/x")).first
+           ).to_be_visible()
+    expect(main.get_by_text(re.compile("a\u2060?@b\\.example")).first).to_be_visible()
+    expect(main.get_by_text(":material/home:", exact=False).first).to_be_visible()
+    expect(main.get_by_text("<b>bold</b>", exact=False).first).to_be_visible()
+    assert main.locator('a[href*="evil.example"], a[href^="mailto:"]').count() == 0
+    assert main.locator("b", has_text="bold").count() == 0
+    page.screenshot(path=artifacts / "08-hostile-text.png")
+
+
+def test_unknown_link_values_are_named_on_the_page(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/shares?release=March+2031&sector=Foo&from=2021-13-45")
+    latest = fx.RELEASES[LATEST - 1].period_label
+    expect(page.get_by_text("The link asks for the release “March 2031”", exact=False)
+           ).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(f"Showing the latest release, {latest} instead", exact=False)
+           ).to_be_visible()
+    expect(page.get_by_text("the sector “Foo”", exact=False)).to_be_visible()
+    expect(page.get_by_text("“2021-13-45”", exact=False)).to_be_visible()
+    page.goto(f"{app_url}/recipients?org=Nobody+Ltd")
+    expect(page.get_by_text("the organisation “Nobody Ltd”", exact=False)
+           ).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Showing every recipient instead", exact=False)).to_be_visible()
+
+
+PAGES = [("Overview", "/"), ("Shares explorer", "/shares?release=All+releases"),
+         ("Recipients", "/recipients"), ("Recipients", "/recipients?org=BBC"),
+         ("Share detail", "/share?ref=S19"), ("What changed", "/changes"),
+         ("Export", "/export"), ("Findings", "/findings"), ("Home Office", "/home-office"),
+         ("Questions", "/questions"), ("Needs review", "/review"),
+         ("Release health", "/health")]
+SCRIPTS = {"Findings": "findings", "Home Office": "home_office", "Questions": "questions",
+           "Needs review": "review", "Release health": "health"}
+PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+               "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+@pytest.mark.parametrize("size", ["1280x800", "390x844"])
+def test_every_page_at_desk_and_phone_width(browser: Any, app_url: str, artifacts: Path,
+                                            size: str) -> None:
+    """A screenshot of every page at both sizes (look at them); each page has its own tab
+    title, asks nothing of any other server (icons are local), and on a phone the filters
+    are in the page while the sidebar stays collapsed."""
+    width, height = (int(x) for x in size.split("x"))
+    phone = width < 700
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  user_agent=PHONE_AGENT if phone else None,
+                                  is_mobile=phone, has_touch=phone)
+    page = context.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+    try:
+        for n, (title, path) in enumerate(PAGES):
+            script = SCRIPTS.get(title)
+            if script and not (fx_repo() / "views" / f"{script}.py").exists():
+                continue
+            page.goto(app_url + path)
+            page.get_by_test_id("stMain").wait_for(timeout=TIMEOUT)
+            settled(page)
+            page.wait_for_timeout(700)  # charts and grids paint after the run
+            name = re.sub(r"[^a-z0-9]+", "-", f"{n:02d}-{title}-{path}".lower()).strip("-")
+            page.screenshot(path=artifacts / f"page-{size}-{name}.png")
+            expect(page).to_have_title(f"{title} · NPD data shares")
+            assert not page.get_by_test_id("stException").count(), path
+            sidebar = page.get_by_test_id("stSidebar")
+            if phone:
+                expect(sidebar).not_to_be_in_viewport()
+                expect(page.get_by_test_id("stMain").get_by_test_id("stExpander")
+                       .filter(has_text="Filter shares")).to_be_visible()
+            else:
+                expect(sidebar.get_by_text("Filter shares")).to_be_visible()
+    finally:
+        context.close()
+    assert elsewhere == []
+
+
+def fx_repo() -> Path:
+    return Path(__file__).resolve().parents[2]

@@ -959,3 +959,101 @@ def test_repo_paths_are_resolved(built: fx.Built) -> None:
     assert data.resolve_source("README.md") == REPO / "README.md"
     assert data.resolve_source("data/releases/not-there.pdf") is None
     assert os.path.isabs(str(data.resolve_source("README.md")))
+
+
+# --- register text as text, unknown link values, old links, row clicks -----------------------
+
+def test_esc_makes_links_icons_and_bidi_inert() -> None:
+    raw = "Evil\u202eLtd https://evil.example/x www.evil.example a@b.example :material/home:"
+    md = common.esc(raw)
+    shown = unescape(md)
+    assert "⟨U+202E⟩" in shown and "\u202e" not in md
+    # No autolink can match: a word joiner sits inside "://" and "www." and before "@".
+    assert "://" not in shown and "www." not in shown and "a@" not in shown
+    assert shown.replace("\u2060", "") == raw.replace("\u202e", "⟨U+202E⟩")
+    assert not re.search(r"(?<!\\):", md)  # no live :shortcode:
+    chart = common.esc('<a href="mailto:x@y.z">SAMPLE</a> & <b>x</b>', "chart")
+    assert "<" not in chart and ">" not in chart and "&amp;" in chart
+    assert common.esc("tab\there\u200bzero", "text") == "tab here⟨U+200B⟩zero"
+    cells = common.visible_table(pd.DataFrame({"a": ["ok", "x\u202ey", None], "n": [1, 2, 3]}))
+    assert list(cells["a"])[:2] == ["ok", "x⟨U+202E⟩y"] and list(cells["n"]) == [1, 2, 3]
+
+
+def _hostile_copy(built: fx.Built, tmp_path: Path) -> tuple[Path, str]:  # db, period
+    """The fixture register with a release named like markup and a share whose text is a
+    URL, an e-mail address, a shortcode and a right-to-left override."""
+    db = tmp_path / "hostile.duckdb"
+    shutil.copy(built.path, db)
+    period = '<a href="mailto:x@evil.example">Mail</a> <b>2031</b>'
+    with writable(db) as con:
+        con.execute("UPDATE releases SET period_label = ? WHERE release_id = ?",
+                    [period, built.release_ids[1]])
+        con.execute("UPDATE shares SET project = ? WHERE share_key = 'S19'",
+                    ["Evil\u202eLtd https://evil.example a@b.example :material/home:"])
+    return db, period
+
+
+def test_hostile_register_text_shows_as_text_everywhere(built: fx.Built, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = _hostile_copy(built, tmp_path)
+    at = run(db, monkeypatch)
+    specs = [json.loads(c.proto.spec) for c in elements(at.main, "plotly_chart")]
+    assert len(specs) == 2
+    text = json.dumps(specs)
+    # Labels and hovers: the markup arrives as entities, never as tags plotly would draw.
+    assert "mailto" in text and "<a " not in text and "<b>2031" not in text
+    assert "&lt;a href" in text
+    for md in all_markdown(at):
+        assert not live_markup(md), md
+    at = run(db, monkeypatch, common.SHARE, ref="S19")
+    page = texts(at)
+    assert "⟨U+202E⟩" in page and "\u202e" not in page
+    for md in all_markdown(at):
+        assert not live_markup(md), md
+        bare = re.sub(r"\\.", "", md)
+        assert "://" not in bare and not re.search(r"\w@\w", bare), md
+
+
+def test_unknown_link_values_are_named_not_dropped(built: fx.Built,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, filters={"release": "March 2031", "sector": ["Foo", "Press"],
+                                               "from": "2021-13-45"})
+    warnings = unescape(" ".join(w.value for w in at.warning))
+    latest = fx.RELEASES[LATEST - 1].period_label
+    assert "the release “March 2031”" in warnings
+    assert f"Showing the latest release, {latest} instead" in warnings
+    assert "the sector “Foo”" in warnings and "Showing only Press instead" in warnings
+    assert "“2021-13-45”" in warnings
+    # Known values raise no notice.
+    at = run(built.path, monkeypatch, filters={"release": latest, "sector": "Press"})
+    assert "The link asks for" not in " ".join(w.value for w in at.warning)
+    at = run(built.path, monkeypatch, common.RECIPIENTS, org="Nobody Ltd")
+    warnings = unescape(" ".join(w.value for w in at.warning))
+    assert "the organisation “Nobody Ltd”" in warnings and "every recipient" in warnings
+
+
+def test_a_link_made_before_its_key_was_qualified_still_opens(
+        built: fx.Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/share?ref=DS00971&in=<file>: the key later became DS00971/<organisation>; the link
+    falls back to the reference in that release and the address names the new key."""
+    db = tmp_path / "qualified.duckdb"
+    shutil.copy(built.path, db)
+    with writable(db) as con:
+        con.execute("UPDATE shares SET share_key = 'DS00971/nfer' WHERE share_key = 'S19'")
+    file = fx.RELEASES[LATEST - 1].source_file
+    at = run(db, monkeypatch, common.SHARE, ref="DS00971", **{"in": file})
+    assert [h.value for h in at.header][-1] == common.esc(
+        "National Foundation for Educational Research")
+    assert qp(at, "ref") == ["DS00971/nfer"]
+
+
+def test_a_click_on_any_cell_opens_the_row(built: fx.Built,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(built.path, monkeypatch, common.SHARES)
+    first = at.dataframe[0].value.iloc[0]
+    at.session_state["shares_table"] = {"selection": {"rows": [], "columns": [],
+                                                      "cells": [[0, "organisation"]]}}
+    at.run()
+    assert not at.exception
+    assert qp(at, "ref") and [h.value for h in at.header][-1] != "Shares explorer"
+    assert first["reference"] in texts(at)

@@ -264,7 +264,8 @@ def test_every_page_at_desk_and_phone_width(browser: Any, app_url: str, artifact
             if script and not (fx_repo() / "views" / f"{script}.py").exists():
                 continue
             page.goto(app_url + path)
-            page.get_by_test_id("stMain").wait_for(timeout=TIMEOUT)
+            page.get_by_test_id("stMain").get_by_test_id("stHeading").first.wait_for(
+                timeout=TIMEOUT)
             settled(page)
             page.wait_for_timeout(700)  # charts and grids paint after the run
             name = re.sub(r"[^a-z0-9]+", "-", f"{n:02d}-{title}-{path}".lower()).strip("-")

@@ -94,6 +94,7 @@ def test_every_sector_has_a_readable_reason_and_a_confidence() -> None:
         ("Schools Week", "press", "published by Lsect Ltd"),
         ("The Sun on Sunday", "press", "News Group Newspapers"),
         ("Birmingham Children's Hospital", "government", "hospital"),
+        ("University College London Hospitals", "government", "hospital"),
         ("Cambridge University Hospitals NHS Foundation Trust", "government", "NHS"),
         ("Nuffield Health Manchester Hospital Ltd", "commercial", "company suffix"),
         ("Department of Geography, University of Exeter", "academic", "University of Exeter"),

@@ -83,6 +83,8 @@ COUNCIL_KINDS = {
 # ("Oxford University Hospitals NHS Foundation Trust", "Cardiff and Vale University Health Board").
 _NOT_A_UNIVERSITY_AFTER = frozenset({"hospital", "hospitals", "health", "nhs", "teaching"})
 _MAX_SPAN = 10  # longest university name, in words, searched for inside a name
+# Brands that are also ordinary words: a name may end with them without being press.
+_ORDINARY_BRANDS = frozenset({"sky", "bloomberg"})
 
 
 @dataclass(frozen=True)
@@ -240,11 +242,18 @@ def _brands() -> list[tuple[list[str], str, ListEntry]]:
 
 
 def _brand_hit(key: str) -> Hit | None:
-    """'bbc scotland disclosure' -> the BBC: a broadcaster's name followed by a programme."""
+    """'bbc scotland disclosure' -> the BBC: a broadcaster's name followed by a programme
+    ("ITV's Tonight" too), or after it when the brand cannot be an ordinary word
+    ("Dispatches, Channel 4"; not "Blue Sky")."""
     words = key.split()
     for brand_words, brand, entry in _brands():
         n = len(brand_words)
-        if len(words) > n and words[:n] == brand_words:
+        if len(words) <= n:
+            continue
+        possessive = [*words[:n - 1], words[n - 1].removesuffix("s")]
+        plain = n > 1 or (len(brand_words[0]) >= 3 and brand_words[0] not in _ORDINARY_BRANDS)
+        after = plain and words[-n:] == brand_words
+        if words[:n] == brand_words or possessive == brand_words or after:
             return Hit(entry, "brand", 0.9,
                        f"a programme, service or unit of {brand} (press_titles.csv: {brand} -> "
                        f"{entry.name})")

@@ -92,6 +92,9 @@ def test_every_sector_has_a_readable_reason_and_a_confidence() -> None:
         ("Channel 5 Investigates", "press", "programme, service or unit of Channel 5"),
         ("BBC Radio Sheffield Breakfast Show", "press", "British Broadcasting Corporation"),
         ("Schools Week", "press", "published by Lsect Ltd"),
+        ("ITV's Real Stories", "press", "programme, service or unit of ITV"),
+        ("Hidden Classrooms, Channel 4", "press", "programme, service or unit of Channel 4"),
+        ("Blue Sky Consulting", "commercial", "consultancy"),  # "Sky" at the end is a word
         ("The Sun on Sunday", "press", "News Group Newspapers"),
         ("Birmingham Children's Hospital", "government", "hospital"),
         ("University College London Hospitals", "government", "hospital"),

@@ -735,6 +735,8 @@ class Stitcher:
         stretched word gaps look like gutters) or a bulleted list under a section heading
         is not a table.
         """
+        if any(REFERENCE_RE.match(c) or DATE_RE.match(c) for c in cells):
+            return False  # a header cell is never a reference or a date (and this is cheap)
         if _justified(head.lines[0], self.settings.justified_tolerance):
             return False
         if _is_register_header(cells, strict=cur is not None and not head.bold):
@@ -800,6 +802,10 @@ class Stitcher:
 
     def _repeated_header(self, cur: Builder, band: Band) -> int:
         """Lines at the top of the band that repeat the table's header (0: none)."""
+        vocabulary = {t for h in cur.table.headers for t in _norm(h).split()}
+        first = [_norm(w.text) for w in band.lines[0].words]
+        if sum(1 for t in first if t in vocabulary) < 0.8 * len(first):
+            return 0  # its first line is not header words: a data row (the common case)
         bold = 0
         while bold < len(band.lines) and all(w.bold for w in band.lines[bold].words):
             bold += 1
@@ -847,8 +853,12 @@ class Stitcher:
         lines = band.lines
         if len(lines) < 2 or not cur.bounds:
             return [0]
-        grid = [self._split(ln.words, cur.bounds) for ln in lines]
-        key = min(cur.key, len(grid[0]) - 1)
+        cols = [self._columns(ln.words, cur.bounds) for ln in lines]
+        key = min(cur.key, len(cur.bounds))
+        if not any(c[key] for c in cols[1:]):
+            return [0]  # the key column has text on the first line only: one row
+        grid = [[" ".join(w.text for w in sorted(col, key=lambda w: w.x0)) for col in c]
+                for c in cols]
         one_line = [c for c in range(len(grid[0])) if c != key
                     and any(row[c] for row in grid)
                     and all(_one_line_value(row[c]) for row in grid if row[c])]

@@ -36,8 +36,13 @@ DATES_IN_RE = re.compile(rf"\b(\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|\d{{4}}-\d{{2}}-\d{
 DATE_FIELDS = {"date_approved", "date_released"}
 
 
+_ANY_REFERENCE = re.compile(r"[A-Z]-?\d{3}")
+
+
 def references(text: str) -> list[str]:
     """Reference-shaped tokens of a text, in order."""
+    if not _ANY_REFERENCE.search(text):
+        return []
     return [t for t in (w.strip(",;()") for w in text.split()) if REFERENCE_RE.match(t)]
 
 

@@ -141,13 +141,15 @@ def timed(db: Path, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]], rep
 
 BROWSER_BUDGET_MS = 1000.0
 TIMEOUT_MS = 60_000
-ROW_CLICK_X = 18  # the selection box; a click anywhere on the row opens it once cells select
+# The first row's selection box: it opens the row in the baseline too (now a click on any
+# cell does as well).
+ROW_CLICK_X = 18
 
 
 class Server:
     """``streamlit run app.py`` on ``db`` with the run-time log on, on a free port."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: Path, log: Path, repo: Path = REPO) -> None:
         import socket
         import subprocess
 
@@ -162,7 +164,7 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
              f"--server.port={self.port}", "--server.address=127.0.0.1",
              "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-            cwd=REPO, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+            cwd=repo, env=env, stdout=self.out, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait()
 
@@ -191,7 +193,7 @@ class Server:
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001 -- a benchmark's server must not outlive it
+        except Exception:  # a benchmark's server must not outlive it
             self.proc.kill()
         self.out.close()
 
@@ -259,7 +261,8 @@ def browser_targets(db: Path) -> list[tuple[str, str, str]]:
     return targets
 
 
-def browser_bench(db: Path, label: str, repeat: int) -> list[tuple[str, str, float, float, float]]:
+def browser_bench(db: Path, label: str, repeat: int, repo: Path = REPO
+                  ) -> list[tuple[str, str, float, float, float]]:
     """Time every page and the explorer's interactions in Chromium; print and return rows
     (database, interaction, browser ms, server ms, server ms of a cold first visit)."""
     from playwright.sync_api import sync_playwright
@@ -269,14 +272,14 @@ def browser_bench(db: Path, label: str, repeat: int) -> list[tuple[str, str, flo
     if not CHROMIUM:
         raise SystemExit("no Chromium: apt-get install -y chromium")
     rows: list[tuple[str, str, float, float, float]] = []
-    server = Server(db, OUT / f"runs-{db.stem}.jsonl")
+    server = Server(db, OUT / f"runs-{db.stem}.jsonl", repo)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctx = browser.new_context(viewport={"width": 1280, "height": 800})
             page = ctx.new_page()
             targets = browser_targets(db)
-            print(f"\n{label}: {db.relative_to(REPO)} in Chromium 1280x800, "
+            print(f"\n{label}: {db.relative_to(REPO)} served from {repo}, Chromium 1280x800, "
                   f"{repeat} repeat visits each (first visit: server cache cold)")
             head = (f"{'interaction':<34} {'first ms':>9} {'(server)':>9} {'browser ms':>11} "
                     f"{'server ms':>10} {'runs':>5}")
@@ -341,6 +344,20 @@ def browser_bench(db: Path, label: str, repeat: int) -> list[tuple[str, str, flo
     return rows
 
 
+def compare(base: list[tuple[str, str, float, float, float]],
+            now: list[tuple[str, str, float, float, float]]) -> None:
+    """Baseline and current side by side: browser ms, server ms (repeat visits, median) and
+    the server ms of the first, cold visit; ratio = now / baseline in the browser."""
+    print(f"\n{'database':<16} {'interaction':<34} {'browser before':>14} {'after':>7} "
+          f"{'server before':>13} {'after':>7} {'cold before':>11} {'after':>7} {'ratio':>6}")
+    old = {(r[0], r[1]): r for r in base}
+    for r in now:
+        b = old.get((r[0], r[1]))
+        if b:
+            print(f"{r[0]:<16} {r[1]:<34} {b[2]:>14.0f} {r[2]:>7.0f} {b[3]:>13.0f} "
+                  f"{r[3]:>7.0f} {b[4]:>11.0f} {r[4]:>7.0f} {r[2] / b[2]:>6.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shares", type=int, default=100_000)
@@ -349,6 +366,10 @@ def main() -> int:
     ap.add_argument("--browser", action="store_true",
                     help="also time the pages in Chromium, on the sample and the large database")
     ap.add_argument("--browser-only", action="store_true", help="only the browser timings")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="a checkout of the app before a change (e.g. `git worktree add`): "
+                         "its pages are timed too, alternating with this one's, and both "
+                         "printed side by side")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     db = OUT / f"dashboard-{args.shares}.duckdb"
@@ -357,8 +378,13 @@ def main() -> int:
     total = count(db, "SELECT count(*) FROM shares")
     if args.browser or args.browser_only:
         repeat = min(args.repeat, 3)
-        rows = [*browser_bench(OUT / "sample.duckdb", "sample", repeat),
-                *browser_bench(db, f"{total:,} shares", repeat)]
+        rows, base = [], []
+        for target, name in ((OUT / "sample.duckdb", "sample"), (db, f"{total:,} shares")):
+            if args.baseline:
+                base += browser_bench(target, name, repeat, args.baseline.resolve())
+            rows += browser_bench(target, name, repeat)
+        if base:
+            compare(base, rows)
         worst_b = max(r[2] for r in rows)
         worst_s = max(max(r[3], r[4]) for r in rows)
         print(f"\nslowest in the browser: {worst_b:.0f} ms ({worst_b / BROWSER_BUDGET_MS:.0%} "

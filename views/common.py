@@ -138,17 +138,16 @@ def esc(text: Any, target: str = "markdown") -> str:
 
 
 def visible_column(values: pd.Series) -> pd.Series:
-    """:func:`esc` with ``target="text"`` for a whole column of a table (vectorised: only
-    cells holding such a character are touched)."""
+    """:func:`esc` with ``target="text"`` for a whole column of a table: one regex search
+    over the column joined by newlines (which are not in the class) finds whether any cell
+    needs it; only then are the cells that do rewritten."""
     if values.empty or not (pd.api.types.is_string_dtype(values) or values.dtype == object):
         return values
     text = values.astype(object)
-    mask = text.astype("string").str.contains(_INVISIBLE_RE, na=False).astype(bool)
-    if not mask.any():
+    strings = [v for v in text if isinstance(v, str)]
+    if not _INVISIBLE_RE.search("\n".join(strings)):
         return values
-    out = text.copy()
-    out[mask] = out[mask].map(lambda v: _INVISIBLE_RE.sub(_shown, v))
-    return out
+    return text.map(lambda v: _INVISIBLE_RE.sub(_shown, v) if isinstance(v, str) else v)
 
 
 def visible_table(df: pd.DataFrame) -> pd.DataFrame:

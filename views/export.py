@@ -26,11 +26,12 @@ f = common.filters()
 today = dt.date.today().isoformat()
 
 st.subheader("Shares matching the filters", anchor=False)
-_, total = common.load(data.search_shares, f, 1)
-st.markdown(f"**{total:,} shares** · {common.esc(common.describe(f))}")
-st.caption("Change the filters in the sidebar. The file has every matching row with its "
-           "flags, recipient sector and where it sits in the source file (file, page or "
-           "sheet, row).")
+hits = common.load(data.count_hits, f)
+total = hits.rows
+st.markdown(f"**{common.counted(hits)}** · {common.esc(common.describe(f))}")
+st.caption("Change the filters to choose the rows. The file has every matching register row "
+           "with its flags, recipient sector, share key and address in this dashboard, and "
+           "where it sits in the source file (file, page or sheet, row).")
 name = "npd-shares-" + slug(common.release_label(f.release_id) if f.release_id else "all")
 c1, c2, _ = st.columns([1, 1, 1])
 c1.download_button("Download shares (CSV)", partial(downloads.shares_csv, db, f),
@@ -47,7 +48,7 @@ st.caption("Commercial recipients of identifying pupil-level data in each releas
 per_release = common.load(data.identifying_by_recipient)
 if not per_release.empty:
     st.dataframe(pd.DataFrame({
-        "Release": [common.release_label(r) for r in per_release["release_id"]],
+        "Release": common.release_label_column(per_release["release_id"]),
         "All shares": per_release["shares"],
         "Identifying pupil-level": per_release["identifying_pupil_level_shares"],
         "…to companies": per_release["commercial_identifying_shares"],

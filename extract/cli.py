@@ -187,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {visible(exc)}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, duckdb.InterruptException):
-        print("error: interrupted; database left as it was", file=sys.stderr)
+        left = ("no partial download kept" if args.command == "fetch"
+                else "database left as it was")
+        print(f"error: interrupted; {left}", file=sys.stderr)
         return 130
     except Terminated as exc:
         print(f"error: stopped by {exc}; database left as it was", file=sys.stderr)

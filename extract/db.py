@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import shutil
@@ -124,11 +125,34 @@ def remove_stale_copies(folder: Path) -> list[Path]:
                     continue
             elif now - entry.stat().st_mtime < _UNOWNED_GRACE:
                 continue
+            if _locked(entry):  # a live writer in another pid namespace (a shared volume)
+                continue
             entry.unlink()
             removed.append(entry)
         except OSError:
             continue
     return removed
+
+
+def _locked(path: Path) -> bool:
+    """Does a process hold a lock on the file: our flock on a copy being written, or the
+    lock DuckDB takes on a database it has open read-write?"""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        for how in (lambda: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB),
+                    lambda: fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)):
+            try:
+                how()
+            except BlockingIOError:
+                return True
+            except OSError:
+                continue
+        return False
+    finally:
+        os.close(fd)  # releases what we just took
 
 
 @contextlib.contextmanager
@@ -191,13 +215,17 @@ def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnec
         # A short fixed prefix: a long database name must not make the temp name too long.
         fd, tmp_name = tempfile.mkstemp(prefix=f"{COPY_PREFIX}{os.getpid()}-", suffix=".tmp",
                                         dir=path.parent)
-        os.close(fd)
     except OSError as exc:
         _remove_empty(created)
         raise DatabaseError(f"{path}: cannot write a database here "
                             f"({exc.strerror or _first_line(exc)})") from exc
     tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB must create the file itself
+    # Held for the whole run: the copy (same inode, filled by copyfile) is visibly in use, so
+    # a run in another pid namespace sharing this folder never sweeps it as stale.
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if not path.exists():
+        tmp.unlink()  # DuckDB must create a new database file itself
     con: duckdb.DuckDBPyConnection | None = None
     published = False
     try:
@@ -246,6 +274,7 @@ def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnec
     finally:
         if con is not None:
             con.close()
+        os.close(fd)
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)
         if not published:

@@ -308,9 +308,21 @@ def test_stale_copies_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path
             p.write_bytes(b"copy")
         old = time.time() - 2 * 3600
         os.utime(unowned_old, (old, old))
+        # A writer in another pid namespace (a Docker volume shared by two containers): its
+        # pid means nothing here, but it holds the lock on its copy.
+        foreign = db.parent / f".npd-{dead.pid}-zzz999.tmp"
+        foreign.write_bytes(b"copy")
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+             "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+             str(foreign)], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         removed = remove_stale_copies(db.parent)
         assert sorted(removed) == sorted([*stale, unowned_old])
-        assert kept.exists() and unowned_new.exists()
+        assert kept.exists() and unowned_new.exists() and foreign.exists()
+        holder.kill()
+        holder.wait()
+        assert remove_stale_copies(db.parent) == [foreign]
     finally:
         live.kill()
         live.wait()

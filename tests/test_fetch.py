@@ -534,3 +534,25 @@ def test_tampered_manifest_paths_are_not_trusted(evil: str, remote: Remote, tmp_
     assert sorted(p.name for p in dest.iterdir()) == sorted([ODS, CSV, "manifest.json"])
     names = sorted(e["filename"] for e in json.loads(path.read_text())["files"].values())
     assert names == [ODS]
+
+
+def test_chunked_body_cut_short_is_not_kept(remote: Remote, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Chunked transfer without its final zero-length chunk: the connection's end is checked."""
+    full = (DATA / CSV).read_bytes()
+
+    def cut(h: SimpleHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(b"%x\r\n" % 200 + full[:200] + b"\r\n")  # no closing 0-size chunk
+        h.wfile.flush()
+        h.close_connection = True
+
+    remote.custom[CSV] = cut
+    dest = tmp_path / "releases"
+    assert _run(remote.api_url, dest) == 1
+    line = _only_error(capsys.readouterr().err)
+    assert line.startswith(f"error: {CSV}: download failed (") and line.endswith("nothing kept")
+    assert not (dest / CSV).exists() and _no_temp_files(dest)

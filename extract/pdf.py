@@ -246,7 +246,13 @@ def _metrics(pages: list[list[Line]], settings: ReaderSettings | None = None) ->
             continue
         deltas = _pitches(pages, size, 0.02)
         if sum(deltas.values()) >= settings.min_pitch_samples:
-            m.leading_by_size[size] = _leading(deltas, size)
+            # The smallest frequent pitch: where most columns hold one line per row, the
+            # commonest pitch is a row's, and the lines of a wrapped cell are closer.
+            top = max(deltas.values())
+            frequent = [d for d, n in deltas.items()
+                        if n >= max(settings.min_pitch_samples / 2,
+                                    settings.min_pitch_share * top)]
+            m.leading_by_size[size] = _leading(Counter({min(frequent): 1}), size)
     return m
 
 

@@ -21,7 +21,7 @@ class ReaderSettings:
 
     # --- scanning (extract.pdf_scan) ---
     # Character source: "pdfminer" (pdfplumber's parser, the reference) or "pdfium".
-    reader: str = "pdfminer"
+    reader: str = "pdfium"
     # Worker processes for page scanning; 1 scans in this process.
     workers: int = 2
     # Below this many pages, starting worker processes costs more than it saves.
@@ -45,6 +45,9 @@ class ReaderSettings:
     min_size_samples: int = 40
     # ... and this many line-to-line pitches were measured in it.
     min_pitch_samples: int = 8
+    # ... and its line pitch is the smallest pitch seen at least this share as often as the
+    # commonest one (a wrapped cell's lines are closer than rows).
+    min_pitch_share: float = 0.15
     # Header rows of unruled tables not set in bold (bold ones end where the bold ends): at
     # most this many lines (a wrapped heading such as "Date first Extract sent / Date
     # permission for re-use granted/ Date Application Rejected" takes three, six in a narrow
@@ -72,6 +75,8 @@ class ReaderSettings:
                 raise ValueError(f"{name} must be between 0 and 5")
         if self.min_size_samples < 1 or self.min_pitch_samples < 1:
             raise ValueError("min_size_samples and min_pitch_samples must be at least 1")
+        if not 0 < self.min_pitch_share <= 1:
+            raise ValueError("min_pitch_share must be above 0 and at most 1")
         if not 0 <= self.min_top_share <= 1:
             raise ValueError("min_top_share must be between 0 and 1")
         if not 0 <= self.max_crossing_share <= 1:

@@ -84,6 +84,17 @@ def placed(df: pd.DataFrame) -> pd.DataFrame:
     return out[out["period_end"].notna()]
 
 
+def mark_partial(fig: go.Figure, rows: pd.DataFrame) -> None:
+    """Shade each release that lists only some sections, with a short note on the chart
+    (the legend stays that of complete releases)."""
+    for end in rows.loc[rows["partial"], "period_end"].drop_duplicates():
+        day = pd.Timestamp(end)
+        fig.add_vrect(x0=day - pd.Timedelta(days=50), x1=day + pd.Timedelta(days=50),
+                      fillcolor="#b1b4b6", opacity=0.25, layer="below", line_width=0,
+                      annotation_text="some sections only", annotation_position="top",
+                      annotation_font_size=11)
+
+
 undated = [labels.get(int(r), "?") for r in cover.index[cover["period_end"].isna()]]
 partial = [labels.get(int(r), "?") for r in cover.index[cover["partial"]]]
 
@@ -100,16 +111,16 @@ if not trend.empty:
             continue
         fig.add_bar(
             x=part["period_end"], y=part["shares"], name=common.esc(name, "chart"),
-            marker={"color": common.SECTOR_COLOURS.get(name),
-                    "pattern": {"shape": ["/" if p else "" for p in part["partial"]]}},
+            marker={"color": common.SECTOR_COLOURS.get(name)},
             customdata=list(zip(part["label"], part["note"], strict=True)),
             hovertemplate="%{customdata[0]}: %{y:,} shares to " + common.esc(name, "chart")
                           + "%{customdata[1]}<extra></extra>")
     fig.update_layout(barmode="stack", height=340, margin={"t": 10, "b": 10},
                       legend_title_text="", bargap=0.1, yaxis_title="Shares listed",
                       xaxis_title="Period end of the release")
-    # Bars as wide as about a month, so releases months apart do not touch.
+    # Bars about two months wide, so releases months apart do not touch.
     fig.update_traces(width=1000 * 3600 * 24 * 60)
+    mark_partial(fig, trend)
     st.plotly_chart(fig, width="stretch", key="sector_trend")
 
 # Plots, per release, the % of the shares it lists that carry identifying pupil-level data.
@@ -132,6 +143,7 @@ if not ident.empty:
                                 rows["note"], strict=True)),
             hovertemplate="%{customdata[0]}: %{y:.1f}% (%{customdata[1]:,} of "
                           "%{customdata[2]:,} shares)%{customdata[3]}<extra></extra>")
+    mark_partial(fig, ident)
     fig.update_yaxes(range=[0, 100], ticksuffix="%", title="Identifying pupil-level")
     fig.update_layout(height=300, margin={"t": 10, "b": 10},
                       xaxis_title="Period end of the release", legend_title_text="")
@@ -139,7 +151,7 @@ if not ident.empty:
 notes = ["Each release is placed at the end of the period it covers, and is cumulative: it "
          "lists every share still live, so the same share appears in many releases."]
 if partial:
-    notes.append("Hatched bars and open circles: "
+    notes.append("Shaded, with open circles: "
                  + common.esc(", ".join(partial))
                  + " list only some of the register's sections (see the hover), so they "
                    "are not comparable with complete releases.")

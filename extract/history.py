@@ -40,6 +40,7 @@ Changes
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import itertools
 import sys
@@ -306,27 +307,84 @@ WHERE share_history.share_key = c.share_key;
 """
 
 
+# Rows whose stored key (or, in a database keyed before share_keys existed, whose current
+# key) is theirs alone in their release keep it here in SQL: after the first ingest that is
+# nearly every row, so only new rows reach the Python rules of extract/share_keys.py.
+_SETTLED_SQL = """
+CREATE OR REPLACE TEMP TABLE _hist_settled AS
+    SELECT i.share_id, i.release_id, i.source_file, i.identity, i.nref,
+           coalesce(k.share_key, i.old_key) AS share_key, k.share_key IS NOT NULL AS stored
+    FROM _hist_ident i
+    LEFT JOIN share_keys k ON k.release_file = i.source_file AND k.identity = i.identity
+    WHERE coalesce(k.share_key, i.old_key) IS NOT NULL
+    QUALIFY count(*) OVER (PARTITION BY i.release_id, coalesce(k.share_key, i.old_key)) = 1;
+
+INSERT INTO share_keys (release_file, identity, share_key, key_basis, assigned_at)
+SELECT source_file, identity, share_key,
+       CASE WHEN nref IS NULL THEN 'organisation+project+date' ELSE 'reference' END,
+       ?::TIMESTAMP
+FROM _hist_settled WHERE NOT stored;
+
+CREATE OR REPLACE TEMP TABLE _hist_pending AS
+    SELECT i.* FROM _hist_ident i ANTI JOIN _hist_settled s USING (share_id);
+"""
+
+
 def _assign_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Temp table ``_hist_keyed`` (share_id -> share_key, key_basis) from the identities in
     ``_hist_ident`` and the assignments kept in ``share_keys`` (:mod:`extract.share_keys`);
     new assignments are stored, existing ones are never renamed."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    settle, remember, pending = (x for x in _SETTLED_SQL.split(";") if x.strip())
+    con.execute(settle)
+    con.execute(remember, [now])
+    con.execute(pending)
     rows = [share_keys.Row(*r) for r in con.execute(
         """SELECT share_id, source_file, identity, nref, norg, base_key, seq, old_key
-           FROM _hist_ident""").fetchall()]
-    order = [r[0] for r in con.execute(
-        """SELECT r.source_file FROM _hist_rel h JOIN releases r USING (release_id)
-           ORDER BY h.n""").fetchall()]
-    keys, new = share_keys.assign(rows, share_keys.load(con), order)
-    share_keys.store(con, new)
-    basis = {r.share_id: share_keys.KEY_BASIS["ref" if r.nref is not None else "org"]
-             for r in rows}
-    frame = pd.DataFrame({"share_id": list(keys), "share_key": list(keys.values()),
-                          "key_basis": [basis[i] for i in keys]},
-                         columns=["share_id", "share_key", "key_basis"])
-    frame = frame.astype({"share_id": "int64", "share_key": "object", "key_basis": "object"})
+           FROM _hist_pending""").fetchall()]
+    keys: dict[int, str] = {}
+    if rows:
+        order = [r[0] for r in con.execute(
+            """SELECT r.source_file FROM _hist_rel h JOIN releases r USING (release_id)
+               ORDER BY h.n""").fetchall()]
+        # The stored assignments that can bear on the pending rows: their own, and the
+        # first of each (identity, key) with the same identity or the same reference (a ref:
+        # identity is "ref:<reference>|..."). A share is listed in release after release:
+        # one row per key is enough for the rules, and far fewer to read.
+        persisted = [share_keys.Assignment(*r) for r in con.execute(
+            """SELECT release_file, identity, share_key, key_basis FROM (
+                   SELECT k.*, row_number() OVER (PARTITION BY identity, share_key
+                                                  ORDER BY assigned_at, release_file) AS rn,
+                          EXISTS (SELECT 1 FROM _hist_pending p WHERE p.identity = k.identity
+                                  AND p.source_file = k.release_file) AS own
+                   FROM share_keys k
+                   WHERE identity IN (SELECT identity FROM _hist_pending)
+                      OR (identity LIKE 'ref:%' AND split_part(substr(identity, 5), '|', 1)
+                          IN (SELECT nref FROM _hist_pending WHERE nref IS NOT NULL)))
+               WHERE rn = 1 OR own
+               ORDER BY assigned_at, release_file, identity""").fetchall()]
+        taken: dict[str, set[str]] = {}
+        for file, key in con.execute(
+                """SELECT source_file, share_key FROM _hist_settled
+                   WHERE release_id IN (SELECT release_id FROM _hist_pending)""").fetchall():
+            taken.setdefault(file, set()).add(key)
+        used = [r[0] for r in con.execute(
+            "SELECT DISTINCT share_key FROM share_keys").fetchall()]
+        keys, new = share_keys.assign(rows, persisted, order, taken, used)
+        share_keys.store(con, new, now)
+    frame = pd.DataFrame({"share_id": list(keys), "share_key": list(keys.values())},
+                         columns=["share_id", "share_key"])
+    frame = frame.astype({"share_id": "int64", "share_key": "object"})
     con.register("_hist_keyed_df", frame)
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _hist_keyed AS SELECT * FROM _hist_keyed_df")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _hist_keyed AS
+            SELECT x.share_id, x.share_key,
+                   CASE WHEN i.nref IS NULL THEN 'organisation+project+date'
+                        ELSE 'reference' END AS key_basis
+            FROM (SELECT share_id, share_key FROM _hist_settled
+                  UNION ALL SELECT share_id, share_key FROM _hist_keyed_df) x
+            JOIN _hist_ident i USING (share_id)""")
     finally:
         con.unregister("_hist_keyed_df")
 
@@ -352,7 +410,8 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_sql_changes())
     con.execute(_HISTORY_SQL)
     for t in ("_hist_rel", "_hist_base", "_hist_text", "_hist_names", "_hist_pre",
-              "_hist_ident", "_hist_keyed", "_hist_k", "_hist_present", "_hist_sections"):
+              "_hist_ident", "_hist_settled", "_hist_pending", "_hist_keyed", "_hist_k",
+              "_hist_present", "_hist_sections"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

@@ -44,6 +44,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 KEY_BASIS = {"ref": "reference", "org": "organisation+project+date"}
 # Words that say nothing about which organisation a slug names (for pass 3's tie-break).
@@ -129,14 +130,20 @@ def _new_keys(row: Row) -> Iterator[str]:
         n += 1
 
 
-def assign(rows: Iterable[Row], persisted: Iterable[Assignment],
-           release_order: list[str]) -> tuple[dict[int, str], list[Assignment]]:
+def assign(rows: Iterable[Row], persisted: Iterable[Assignment], release_order: list[str],
+           taken_already: dict[str, set[str]] | None = None,
+           used: Iterable[str] = ()) -> tuple[dict[int, str], list[Assignment]]:
     """Keys for every row, and the assignments to store (new or re-pointed).
 
-    ``persisted`` are the rows of ``share_keys`` (oldest first); ``release_order`` lists the
-    release files in publication order. Pure: the caller reads and writes the database.
+    ``persisted`` are rows of ``share_keys`` (oldest first): all of them, or at least those
+    sharing an identity or a reference with ``rows``; ``release_order`` lists the release
+    files in publication order. ``taken_already`` holds, per release file, the keys of rows
+    the caller has already settled (their own stored key, unique in the release), and
+    ``used`` every key in use anywhere. Pure: the caller reads and writes the database.
     """
     state = _State()
+    state.used.update(used)
+    settled = taken_already or {}
     known: dict[tuple[str, str], str] = {}  # (release file, identity) -> key
     stored: dict[tuple[str, str], str] = {}  # the same, as share_keys holds it
     for a in persisted:
@@ -170,7 +177,7 @@ def assign(rows: Iterable[Row], persisted: Iterable[Assignment],
 
     for file in sorted(by_release, key=lambda f: (order.get(f, len(order)), f)):
         file_rows = by_release[file]
-        taken: set[str] = set()
+        taken: set[str] = set(settled.get(file, ()))
         pending = []
         for r in file_rows:  # pass 1: this row's own key
             k = known.get((r.release_file, r.identity))
@@ -220,12 +227,24 @@ def store(con: duckdb.DuckDBPyConnection, assignments: list[Assignment],
     if not assignments:
         return
     when = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.executemany(
-        """INSERT INTO share_keys (release_file, identity, share_key, key_basis, assigned_at)
-           VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (release_file, identity) DO UPDATE SET share_key = excluded.share_key,
-               key_basis = excluded.key_basis""",
-        [[a.release_file, a.identity, a.share_key, a.key_basis, when] for a in assignments])
+    # One set-based insert (a row-by-row executemany takes minutes at 100,000 rows).
+    frame = pd.DataFrame({
+        "release_file": [a.release_file for a in assignments],
+        "identity": [a.identity for a in assignments],
+        "share_key": [a.share_key for a in assignments],
+        "key_basis": [a.key_basis for a in assignments],
+    })
+    con.register("_share_keys_new", frame)
+    try:
+        con.execute(
+            """INSERT INTO share_keys (release_file, identity, share_key, key_basis, assigned_at)
+               SELECT release_file, identity, share_key, key_basis, ?::TIMESTAMP
+               FROM _share_keys_new
+               ON CONFLICT (release_file, identity) DO UPDATE
+                   SET share_key = excluded.share_key, key_basis = excluded.key_basis""",
+            [when])
+    finally:
+        con.unregister("_share_keys_new")
 
 
 def load(con: duckdb.DuckDBPyConnection) -> list[Assignment]:

@@ -156,7 +156,10 @@ def _read_workbook(path: Path, on_page: PageCallback | None, limits: Limits
             sheet = wb.get_sheet_by_name(name)
             cells += _check_size(name, sheet.height, sheet.width, cells, limits)
             merges = list(sheet.merged_cell_ranges or [])  # None for ODS
-            grids.append(_Grid(name, _rows(sheet.iter_rows()), merges))
+            # iter_rows starts at the used range's first column: pad it back, so columns
+            # (and merged ranges, which are absolute) are the sheet's own.
+            lead = sheet.start[1] if sheet.start else 0
+            grids.append(_Grid(name, _rows(sheet.iter_rows(), lead), merges))
             if on_page:
                 on_page(i, len(names))
     except IngestError:
@@ -199,13 +202,15 @@ def _check_size(name: str | None, height: int, width: int, before: int, limits: 
 _EMPTY: list[str] = []  # one shared object for every empty row (never mutated)
 
 
-def _rows(records: Iterable[list[object]]) -> list[list[str]]:
+def _rows(records: Iterable[list[object]], lead: int = 0) -> list[list[str]]:
     """Rows as cleaned strings, trailing empty cells dropped (wide sparse sheets stay small);
-    short repeated values are shared, not copied per cell."""
+    short repeated values are shared, not copied per cell. ``lead`` empty cells are put
+    back before each row (the columns left of the sheet's used range)."""
     out: list[list[str]] = []
     seen: dict[str, str] = {}
+    pad = [""] * lead
     for rec in records:
-        row = [clean(c) for c in rec]
+        row = pad + [clean(c) for c in rec]
         while row and not row[-1]:
             row.pop()
         if not row:

@@ -704,3 +704,29 @@ def test_sub_heading_rows_are_not_shares(tmp_path: Path) -> None:
     heads = [w for w in p.tables[0].warnings if w.kind == "subheading"]
     assert [(w.row, "Closed cases" in w.message or "Open cases" in w.message)
             for w in heads] == [(3, True), (6, True)]
+
+
+def test_table_right_of_empty_columns_keeps_its_columns_and_merged_header(tmp_path: Path) -> None:
+    """A table starting in column C with "Date" merged over two columns above "approved" |
+    "released": the reader's used range starts at column C, merged ranges are absolute, so
+    the columns are put back where the sheet has them before the header is joined."""
+    from openpyxl import Workbook
+
+    path = tmp_path / "dsap-june-2019.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "DSAP"
+    ws["C1"] = "DfE external data shares approved by DSAP to June 2019"
+    for col, text in zip("CDE", ["Reference", "Organisation", "Date"], strict=True):
+        ws[f"{col}3"] = text
+    ws.merge_cells("E3:F3")
+    ws["E4"], ws["F4"] = "approved", "released"
+    for col, text in zip("CDEF", ["DS00001", "University of Leeds", "2019-06-01", "pending"],
+                         strict=True):
+        ws[f"{col}5"] = text
+    wb.save(path)
+    table = read_spreadsheet(path).tables[0]
+    assert table.headers == ["Reference", "Organisation", "Date approved", "Date released"]
+    assert [r.cells for r in table.rows] == [["DS00001", "University of Leeds", "2019-06-01",
+                                              "pending"]]
+    assert table.rows[0].row == 5

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from extract.headers import SHARE_FIELDS, map_headers
 from extract.model import IngestError, ParsedRelease, RawRow, RawTable, TableWarning
 from extract.reports import INFO_KINDS, check_rows, describe, table_report
-from extract.values import count_cell, parse_date
+from extract.values import count_cell, is_total_row, parse_date
 
 DATE_FIELDS = ("date_approved", "date_released")
 # A table is a table of shares when it names who gets the data or what for.
@@ -111,8 +111,9 @@ def normalise(parsed: ParsedRelease) -> Normalised:
     out = Normalised()
     for text in parsed.warnings:
         out.warn(_reader_warning(text))
-    for index, table in enumerate(parsed.tables):
-        found = _table(table, out)
+    for index, raw in enumerate(parsed.tables):
+        table, found = _without_totals(raw)
+        found += _table(table, out)
         for w in [*table.warnings, *found]:
             out.warn(w, table.section, index)
         hmap = map_headers(table.headers)
@@ -126,6 +127,20 @@ def normalise(parsed: ParsedRelease) -> Normalised:
         raise IngestError("no register table found (no header row naming organisations, "
                           "projects or purposes)")
     return out
+
+
+def _without_totals(table: RawTable) -> tuple[RawTable, list[TableWarning]]:
+    """The table without its "Total ..." rows, and a warning for each one the reader did not
+    already report (every format: a PDF's total row is no more a share than a sheet's)."""
+    if table.section == "legend":
+        return table, []
+    totals = [r for r in table.rows if is_total_row(r.cells)]
+    if not totals:
+        return table, []
+    out = [TableWarning("total_row", f"total row not read as a share: "
+                        f"{' '.join(c for c in r.cells if c)[:80]!r}", page=r.page,
+                        sheet=r.sheet, row=r.row) for r in totals]
+    return replace(table, rows=[r for r in table.rows if r not in totals]), out
 
 
 def _table(table: RawTable, out: Normalised) -> list[TableWarning]:

@@ -49,7 +49,7 @@ from extract.headers import looks_like_header, map_headers, match_header
 from extract.limits import LIMITS, Limits
 from extract.model import IngestError, ParsedRelease, RawRow, RawTable, TableWarning
 from extract.sections import section_for_title
-from extract.values import clean, looks_like_reference, parse_period
+from extract.values import clean, is_total_row, looks_like_reference, parse_period
 
 PageCallback = Callable[[int, int], None]
 # A table whose section is unknown must at least say who gets data or which request it is,
@@ -62,9 +62,6 @@ DEFAULT_TAB_RE = re.compile(r"^(sheet|tab|table)\s*\d*$", re.IGNORECASE)
 CSV_DELIMITERS = (",", ";", "\t", "|")
 MAX_WARNED_FOOTNOTES = 5
 HEADER_SEARCH_ROWS = 60  # releases put a few title/note rows above the header, never pages
-# "Total", "Totals", "Grand total", "Total open requests": a row summing the rows above it.
-TOTAL_RE = re.compile(r"^(grand\s+|sub[- ]?)?totals?\b", re.IGNORECASE)
-_NUMBER_RE = re.compile(r"^[\d,. ]+$")
 # A legend tab's header names a classification (and its description), nothing a share has.
 LEGEND_FIELDS = {"classification", "purpose"}
 # A UTF-8 file may hold this many stray bytes (per 1,000 non-ASCII characters, at least
@@ -521,7 +518,7 @@ def _tables_in(grid: _Grid, fallback: list[str]
                 found.append(current)
                 loose = []
                 continue
-        if current is not None and _is_total(row):
+        if current is not None and is_total_row(row):
             current.data.extend(loose)
             current.totals.append(i)  # "Total open requests | 110": reported, never a share
             loose = []
@@ -546,7 +543,7 @@ def _tables_in(grid: _Grid, fallback: list[str]
         found.append(only)
     tables: list[RawTable] = []
     for f in found:
-        f.totals += [j for j in f.data if _is_total(rows[j])]  # fallback tables' totals
+        f.totals += [j for j in f.data if is_total_row(rows[j])]  # fallback tables' totals
         f.data = [j for j in f.data if j not in set(f.totals)]
         tables.append(_to_table(rows, f, grid.name))
         if tables[-1].section == "legend" and f.section != "legend":
@@ -599,15 +596,6 @@ def _header_section(row: list[str]) -> str | None:
     hmap = map_headers(row)
     return next((section_for_title(row[i]) for i, f in hmap.fields.items()
                  if f == "organisation"), None)
-
-
-def _is_total(row: list[str]) -> bool:
-    """A "Total ..." row: its first cell starts with Total, every other filled cell is a
-    number (or it has none), and it holds no reference."""
-    cells = [c for c in row if c]
-    if not cells or not TOTAL_RE.match(cells[0]) or len(cells[0]) > 60:
-        return False
-    return all(_NUMBER_RE.match(c) for c in cells[1:])
 
 
 def _is_legend_header(header: list[str]) -> bool:

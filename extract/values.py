@@ -88,6 +88,20 @@ def looks_like_reference(text: str) -> bool:
     return bool(_REFERENCE_RE.fullmatch(text.strip()))
 
 
+# "Total", "Totals", "Grand total", "Total open requests": a row summing the rows above it.
+_TOTAL_RE = re.compile(r"^(grand\s+|sub[- ]?)?totals?\b", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"^[\d,. ]+$")
+
+
+def is_total_row(cells: list[str]) -> bool:
+    """A "Total ..." row: its first filled cell starts with Total, every other filled cell
+    is a number (or it has none). Never a share, and in a count table it would count twice."""
+    filled = [c for c in cells if c]
+    if not filled or not _TOTAL_RE.match(filled[0]) or len(filled[0]) > 60:
+        return False
+    return all(_NUMBER_RE.match(c) for c in filled[1:])
+
+
 def date_cell(text: str) -> tuple[dt.date | None, str]:
     """A date column's cell: (date, kind), kind one of ``date``, ``blank``, ``status``
     ("pending", "n/a", "Application Rejected": no date yet, kept as text), ``two_dates`` (a

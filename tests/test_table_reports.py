@@ -237,3 +237,21 @@ def test_health_page_on_a_database_without_reports(tmp_path: Path,
         con.execute("DROP TABLE table_reports")
     at = _health(db, monkeypatch)
     assert any("before table reports were recorded" in str(i.value) for i in at.info)
+
+
+def test_total_rows_are_never_shares_in_any_format() -> None:
+    """A PDF's "Total | 110" row is no more a share than a sheet's; in a count table it
+    would be counted twice."""
+    shares = RawTable("dsap", "DSAP", ["Reference", "Organisation", "Number of pupils"],
+                      first_page=3)
+    shares.rows = [RawRow(["DS00001", "Org", "110"], row=1, page=3),
+                   RawRow(["Total", "", "110"], row=2, page=3)]
+    counts = RawTable("home_office", "Home Office", ["Month", "Individuals requested"])
+    counts.rows = [RawRow(["July 2015", "110"], row=1, page=4),
+                   RawRow(["Grand total", "110"], row=2, page=4)]
+    norm = normalise(ParsedRelease("x.pdf", "pdf", tables=[shares, counts]))
+    assert [s["reference"] for s in norm.shares] == ["DS00001"]
+    assert [c["value"] for c in norm.counts] == [110]
+    totals = [(i["source_page"], i["source_row"]) for i in norm.issues if i["kind"] == "total_row"]
+    assert totals == [(3, 2), (4, 2)]
+    assert [r["row_count"] for r in norm.reports] == [1, 1]

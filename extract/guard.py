@@ -368,6 +368,10 @@ def _reason_from_status(status: int, stderr: bytes, limits: Limits, timed_out: b
                     "stopped")
         if sig == signal.SIGKILL:
             return "the reader was killed (SIGKILL), most likely by the system for lack of memory"
+        if sig == signal.SIGABRT:  # C/C++/Rust libraries abort when an allocation fails
+            return (f"the reader stopped abnormally (SIGABRT), most often because the file "
+                    f"needs more than the {mem} of memory a reader may use; refused (a hostile "
+                    "or damaged file?)")
         return f"the reader crashed ({name}); the file is damaged or hostile"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     return f"the reader stopped without a result (exit status {code})"

@@ -297,13 +297,19 @@ def test_far_cell_past_the_precheck_aborts_only_the_child(tmp_path: Path) -> Non
     assert results[1].status == "ingested" and _releases(db) == ["g.csv"]
 
 
-def test_stream_bomb_pdf_hits_the_memory_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("reader", "reason"), [
+    ("pdfminer", "needs more than the 1.5 GiB of memory a reader may use; refused (a hostile "
+                 "or damaged file?)"),  # Python's MemoryError
+    ("pdfium", "the reader stopped abnormally (SIGABRT), most often because the file needs "
+               "more than the 1.5 GiB of memory a reader may use; refused (a hostile or "
+               "damaged file?)"),  # pdfium aborts when the allocation fails
+])
+def test_stream_bomb_pdf_hits_the_memory_limit(reader: str, reason: str, tmp_path: Path) -> None:
     db, before = _built_db(tmp_path)
     bomb = stream_bomb_pdf(tmp_path / "bomb.pdf")
     assert bomb.stat().st_size < 3_000_000
-    [res] = ingest([bomb], db)
-    assert res.reason == ("needs more than the 1.5 GiB of memory a reader may use; refused "
-                          "(a hostile or damaged file?)")
+    [res] = ingest([bomb], db, settings={"reader": reader})
+    assert res.reason == reason
     assert db.read_bytes() == before and _leftovers(db.parent) == []
 
 
@@ -402,7 +408,8 @@ def _pages(progress: object) -> str:
 
 
 @pytest.mark.parametrize(("func", "reason"), [
-    (_abort, "the reader crashed (SIGABRT); the file is damaged or hostile"),
+    (_abort, "the reader stopped abnormally (SIGABRT), most often because the file needs more "
+             "than the 256 MiB of memory a reader may use; refused (a hostile or damaged file?)"),
     (_segfault, "the reader crashed (SIGSEGV); the file is damaged or hostile"),
     (_grab, "needs more than the 256 MiB of memory a reader may use; refused "
             "(a hostile or damaged file?)"),

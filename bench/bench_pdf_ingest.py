@@ -1,18 +1,28 @@
-"""Benchmark the PDF ingest against plain pdfplumber table extraction.
+"""Benchmark the PDF ingest against its peers and against the text-layer floor.
 
-    python bench/bench_pdf_ingest.py [--pages 100] [--repeat 1] [--fresh]
+    python bench/bench_pdf_ingest.py [--sizes 100 300] [--repeat 1] [--fresh] [--no-camelot]
 
-Writes (once, cached under ``bench/out/``) an unruled register release of at least
-``--pages`` pages with ``tests/fixtures/pdfgen.py``, then times, in one run:
+Writes (once, cached under ``bench/out/``) unruled register releases of at least each
+``--sizes`` pages with ``tests/fixtures/pdfgen.py`` (100 gives the 103-page release), then
+runs, on each, every contender in a subprocess of its own and measures that whole process
+tree: wall time, CPU time (user + system of the process and every child it waited for: the
+ingest's page workers included) and peak memory (``ru_maxrss`` of the largest process):
 
-(a) plain single-process pdfplumber: ``page.extract_tables()`` over every page (closing each
-    page), the floor any pdfplumber-based reader is measured against;
-(b) the full pipeline as a user runs it: ``python -m extract FILE --db TMP`` (interpreter
-    start, imports, reading, normalising, storing, history and analysis), into a new DB;
-(c) for information, ``extract.pdf.read_pdf`` alone, in this process.
+* **ingest, pdfium** / **ingest, pdfminer**: ``python -m extract FILE --db NEW --reader R``,
+  the full pipeline as a user runs it (interpreter start, imports, reading, normalising,
+  storing, history, analysis). The pdfminer run is the reader as it was before pdfium: the
+  "before" figure;
+* **pdfplumber extract_tables()**: plain ``page.extract_tables()`` over every page;
+* **Camelot stream**: ``camelot.read_pdf(FILE, pages="all", flavor="stream")`` in the bench's
+  own virtualenv (``bench/out/.venv-camelot``, built from ``bench/requirements-camelot.txt``
+  on first use; never a dependency of the project). Skipped with a message if it cannot be
+  installed;
+* **text-layer floor**: every word of every page with pypdfium2 (its text page, each
+  character's text and box, split at spaces), the least any reader must do.
 
-It prints the times and the ratio (b)/(a) (target <= 1.0). With ``--repeat N`` each timing is
-the best of N, which damps noise from other work on the machine. Nothing is asserted.
+Then the ratios: ingest / floor (bar <= 3 on the 103-page release), ingest / Camelot (bar <=
+0.5), pdfminer / pdfium. With ``--repeat N`` each figure is the best of N (less noise from
+other work on a shared machine). Nothing is asserted: this prints.
 """
 
 from __future__ import annotations
@@ -23,22 +33,73 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import pdfplumber  # noqa: E402
-
-from extract.pdf import read_pdf  # noqa: E402
 from tests.fixtures.pdfgen import realistic_sections, write_register_pdf  # noqa: E402
 
 OUT = REPO / "bench" / "out"
+VENV = OUT / ".venv-camelot"
+CAMELOT_REQUIREMENTS = REPO / "bench" / "requirements-camelot.txt"
 TITLE = "DfE external data shares: register of shares approved to end of September 2023"
+
+PLAIN_PDFPLUMBER = """
+import sys, pdfplumber
+tables = 0
+with pdfplumber.open(sys.argv[1]) as pdf:
+    for page in pdf.pages:
+        tables += len(page.extract_tables())
+        page.close()
+print(tables, "tables")
+"""
+
+CAMELOT_STREAM = """
+import sys, warnings
+warnings.filterwarnings("ignore")
+import camelot
+tables = camelot.read_pdf(sys.argv[1], pages="all", flavor="stream")
+print(tables.n, "tables")
+"""
+
+# All words of all pages: the text page, each character's text and box, words split at
+# spaces and line breaks. What any reader of the text layer has to pay at least.
+TEXT_FLOOR = """
+import sys, pypdfium2 as pdfium
+doc = pdfium.PdfDocument(sys.argv[1])
+words = 0
+for page in doc:
+    tp = page.get_textpage()
+    text = tp.get_text_range()
+    cur = []
+    for i in range(tp.count_chars()):
+        ch = text[i] if i < len(text) else " "
+        if ch.isspace():
+            if cur:
+                words += 1
+                cur = []
+            continue
+        cur.append((ch, tp.get_charbox(i)))
+    words += bool(cur)
+    tp.close()
+    page.close()
+print(words, "words")
+"""
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    note: str
 
 
 def release(pages: int, fresh: bool) -> Path:
-    """The cached benchmark PDF, regenerated with more rows until it has ``pages`` pages."""
+    """The cached benchmark PDF of at least ``pages`` pages. Rows scale with the pages asked
+    for; a short file is rewritten once with rows scaled by the shortfall."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"bench_unruled_{pages}p.pdf"
     if path.exists() and not fresh:
@@ -51,72 +112,119 @@ def release(pages: int, fresh: bool) -> Path:
         report: dict[str, object] = {}
         write_register_pdf(path, realistic_sections(2023, counts), title=TITLE,
                            layout="unruled", seed=2023, report=report)
-        if int(report["pages"]) >= pages:  # type: ignore[call-overload]
+        got = int(report["pages"])  # type: ignore[call-overload]
+        if got >= pages:
             return path
-        scale *= 1.1
+        scale *= 1.02 * pages / got
 
 
-def plain_pdfplumber(path: Path) -> tuple[float, int]:
+def run_tree(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd`` and measure its whole process tree, reaping the child with ``wait4`` so
+    the rusage is that process's and its waited-for children's alone."""
     start = time.perf_counter()
-    tables = 0
-    with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
-            tables += len(page.extract_tables())
-            page.close()
-    return time.perf_counter() - start, tables
-
-
-def full_pipeline(path: Path) -> tuple[float, str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        env = {k: v for k, v in os.environ.items() if k != "NPD_DB"}
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [sys.executable, "-m", "extract", str(path), "--db", str(db), "--quiet"],
-            cwd=REPO, env=env, capture_output=True, text=True, check=False)
-        elapsed = time.perf_counter() - start
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text_out, text_err = out.read(), err.read()
     if proc.returncode != 0:
-        raise SystemExit(f"pipeline failed:\n{proc.stderr}")
-    summary = next((ln for ln in (proc.stdout + proc.stderr).splitlines()
-                    if ": ingested" in ln), "")
-    return elapsed, summary
+        raise SystemExit(f"{' '.join(map(str, cmd[:4]))} failed:\n{text_err[-2000:]}")
+    lines = [ln.strip() for ln in (text_out + text_err).splitlines() if ln.strip()]
+    note = next((ln for ln in lines if ": ingested" in ln), lines[0] if lines else "")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, note)
 
 
-def reader_only(path: Path) -> tuple[float, int]:
-    start = time.perf_counter()
-    parsed = read_pdf(path)
-    return time.perf_counter() - start, sum(len(t.rows) for t in parsed.tables)
+def best(runs: list[Run]) -> Run:
+    return min(runs, key=lambda r: r.wall)
+
+
+def ingest(path: Path, reader: str) -> Run:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "NPD_DB"}
+        return run_tree([sys.executable, "-m", "extract", str(path), "--db",
+                         str(Path(tmp) / "bench.duckdb"), "--quiet", "--reader", reader],
+                        env)
+
+
+def camelot_python() -> tuple[Path | None, str]:
+    """The bench virtualenv's interpreter with Camelot, built on first use."""
+    python = VENV / "bin" / "python"
+    check = [str(python), "-c", "import camelot"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python, ""
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True,
+                       capture_output=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
+                        str(CAMELOT_REQUIREMENTS)], check=True, capture_output=True,
+                       timeout=1800)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return None, f"Camelot could not be installed in {VENV} ({type(exc).__name__})"
+    if subprocess.run(check, capture_output=True).returncode != 0:
+        return None, f"Camelot does not import in {VENV}"
+    return python, ""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pages", type=int, default=100, help="minimum pages (default 100)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 300],
+                    help="minimum pages of each release (default: 100 300)")
     ap.add_argument("--repeat", type=int, default=1, help="best of N timings (default 1)")
-    ap.add_argument("--fresh", action="store_true", help="regenerate the cached PDF")
+    ap.add_argument("--fresh", action="store_true", help="regenerate the cached PDFs")
+    ap.add_argument("--no-camelot", action="store_true", help="skip Camelot")
     args = ap.parse_args()
 
-    path = release(args.pages, args.fresh)
-    with pdfplumber.open(path) as pdf:
-        n_pages = len(pdf.pages)
-    print(f"file: {path.relative_to(REPO)} ({n_pages} pages, {path.stat().st_size:,} bytes)")
+    camelot, why = (None, "skipped (--no-camelot)") if args.no_camelot else camelot_python()
     print(f"cores: {os.cpu_count()}, load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if camelot is None:
+        print(f"Camelot: {why}")
+    for size in args.sizes:
+        path = release(size, args.fresh)
+        import pypdfium2 as pdfium
 
-    a = min(plain_pdfplumber(path)[0] for _ in range(args.repeat))
-    b_runs = [full_pipeline(path) for _ in range(args.repeat)]
-    b = min(t for t, _ in b_runs)
-    c_runs = [reader_only(path) for _ in range(args.repeat)]
-    c = min(t for t, _ in c_runs)
-
-    print(f"(a) plain pdfplumber extract_tables, 1 process : {a:7.2f} s "
-          f"({n_pages / a:.1f} pages/s)")
-    print(f"(b) python -m extract FILE --db TMP (full)     : {b:7.2f} s "
-          f"({n_pages / b:.1f} pages/s)")
-    print(f"(c) extract.pdf.read_pdf only (in process)     : {c:7.2f} s, "
-          f"{c_runs[0][1]} rows")
-    print(f"    {b_runs[0][1].strip()}")
-    print(f"ratio (b)/(a) = {b / a:.2f}   (target <= 1.0)")
-    print(f"ratio (c)/(a) = {c / a:.2f}")
+        doc = pdfium.PdfDocument(str(path))
+        n_pages = len(doc)
+        doc.close()
+        print(f"\n== {path.relative_to(REPO)}: {n_pages} pages, "
+              f"{path.stat().st_size:,} bytes ==")
+        contenders: dict[str, list[str]] = {
+            "text-layer floor (pypdfium2 words)": [sys.executable, "-c", TEXT_FLOOR,
+                                                   str(path)],
+            "pdfplumber extract_tables()": [sys.executable, "-c", PLAIN_PDFPLUMBER,
+                                            str(path)],
+        }
+        if camelot is not None:
+            contenders["Camelot stream"] = [str(camelot), "-c", CAMELOT_STREAM, str(path)]
+        results: dict[str, Run] = {}
+        for _ in range(args.repeat):  # interleaved, so drift in load hits all alike
+            for reader in ("pdfium", "pdfminer"):
+                run = ingest(path, reader)
+                key = f"ingest, {reader}"
+                results[key] = best([results[key], run]) if key in results else run
+            for name, cmd in contenders.items():
+                run = run_tree(cmd)
+                results[name] = best([results[name], run]) if name in results else run
+        print(f"{'':38} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}  output")
+        for name, r in results.items():
+            print(f"{name:38} {r.wall:8.2f} {r.cpu:8.2f} {r.rss_mb:8.0f}  {r.note[:60]}")
+        ing, floor = results["ingest, pdfium"], results["text-layer floor (pypdfium2 words)"]
+        print(f"ingest pdfium / text-layer floor : wall {ing.wall / floor.wall:5.2f}, "
+              f"CPU {ing.cpu / floor.cpu:5.2f}   (bar: <= 3 on the 103-page release)")
+        if "Camelot stream" in results:
+            cam = results["Camelot stream"]
+            print(f"ingest pdfium / Camelot stream   : wall {ing.wall / cam.wall:5.2f}, "
+                  f"CPU {ing.cpu / cam.cpu:5.2f}   (bar: <= 0.5)")
+        old = results["ingest, pdfminer"]
+        plumber = results["pdfplumber extract_tables()"]
+        print(f"ingest pdfminer / ingest pdfium  : wall {old.wall / ing.wall:5.2f}, "
+              f"CPU {old.cpu / ing.cpu:5.2f}   (before / after)")
+        print(f"ingest pdfium / pdfplumber tables: wall {ing.wall / plumber.wall:5.2f}, "
+              f"CPU {ing.cpu / plumber.cpu:5.2f}")
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ and on every ruling; the boxes agree to within
   each glyph width of an embedded font down to whole thousandths of an em before advancing
   to the next character, pdfminer does not. Over a 100-character line at 10 pt that is
   under 0.5 pt at the line's end, and under 0.01 pt in any one gap between two characters;
-* a *ligature* glyph ("fi" as one character) ends where pdfium's box of the glyph ends,
-  up to 0.05 em from its advance; a ligature code point ("ﬁ", as Chromium maps it) comes
-  from pdfium as its letters ("fi"), which is what the word builder makes of it anyway;
+* a *ligature* glyph ("fi" as one character) has the font's width of the ligature, or where
+  the font has none pdfium's box of the glyph (up to 0.05 em from its advance); it comes
+  from pdfium as its letters ("fi") even where the file says "ﬁ" (Chromium's output),
+  which is what the word builder makes of it anyway;
 * on a rotated page, pdfium lists lines in reading order: they are put back in
   content-stream order, as pdfminer lists them.
 
@@ -47,6 +48,9 @@ import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
+
+# Ligature characters and the letters they stand for (the word builder writes the letters).
+LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"}
 
 # top, bottom, x0, x1, text, font name, size (rounded to 0.01 pt)
 Char = tuple[float, float, float, float, str, str, float]
@@ -92,6 +96,13 @@ def source(name: str) -> CharSource:
     except KeyError:
         raise ValueError(f"unknown character source {name!r}") from None
     return importlib.import_module(module)  # type: ignore[return-value]
+
+
+def size_of(height: float) -> float:
+    """A character's font size as the word builder compares it: its box height to 0.01 pt,
+    rounded first to 0.001 pt so that pdfium's single-precision 4.99499988 and pdfminer's
+    4.9950000000000045 (both a ``4.995 Tf``) give the same size."""
+    return round(round(height, 3), 2)
 
 
 def axis_segments(points: Sequence[tuple[float, float]]) -> Iterator[Segment]:

@@ -32,7 +32,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 from pdfminer.fontmetrics import FONT_METRICS
 
-from extract.chars import Char, PageChars, Segment, axis_segments, is_shading
+from extract.chars import LIGATURES, Char, PageChars, Segment, axis_segments, is_shading, size_of
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ _GetPageBoundingBox = _fn("FPDF_GetPageBoundingBox", c_int, c_void_p, c_void_p)
 # pdfminer keeps the character the file has.
 PDFIUM_HYPHEN = ("\x02", "\ufffe")
 HYPHENS = "-\u00ad\u2010\u2011"
+LIGATURE_OF = {text: lig for lig, text in LIGATURES.items()}  # "fi" -> "ﬁ"
 
 Affine = tuple[float, float, float, float, float, float]  # a, b, c, d, e, f as in PDF
 
@@ -217,24 +218,25 @@ def _hyphen(obj: int, tp: int) -> str:
     return found[-1] if found else "-"
 
 
-ObjInfo = tuple[_Font, float, float, float, float, float, str]  # font, size, a, b, c, d, name
+# font, size, a, b, c, d, name (then, in _chars, per-object constants for speed)
+ObjInfo = tuple[Any, ...]
 
 
 def _box(x: float, y: float, adv: float, info: ObjInfo, to_page: Affine, ch: str) -> Char:
     """A character's box as pdfminer's LTChar builds it: ``(0, descent)`` and ``(advance,
     descent + size)`` through the character's matrix (origin ``x, y``), then into page
     coordinates. (The same arithmetic is inlined in :func:`_chars` for speed.)"""
-    font, size, a, b, c, d, name = info
+    font, size, a, b, c, d, name = info[:7]
     lo = font.desc * size
     hi = lo + size
     x0, y0 = _apply(to_page, x + c * lo, y + d * lo)
     x1, y1 = _apply(to_page, x + a * adv + c * hi, y + b * adv + d * hi)
     top, bottom = min(y0, y1), max(y0, y1)
-    return (top, bottom, min(x0, x1), max(x0, x1), ch, name, round(bottom - top, 2))
+    return (top, bottom, min(x0, x1), max(x0, x1), ch, name, size_of(bottom - top))
 
 
-def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, float]
-           ) -> list[Char]:
+def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, float],
+           keyed: bool = False) -> list[Char] | None:
     """The page's characters as pdfminer lists them.
 
     Three things pdfium does differently are undone here: it splits a ligature glyph
@@ -243,15 +245,19 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, 
     own making (Chromium's output: restored at the end of the previous character); and it
     may list a rotated page's lines in reading order (put back in content-stream order,
     ``order``: text object -> its place in the stream).
+
+    Returns None, when not ``keyed``, if the characters are out of stream order: the caller
+    asks again with ``keyed`` (the sort keys cost time on every page, needed on few).
     """
     n = _CountChars(tp)
     if n <= 0:
         return []
     texts = _text(tp, n)
+    hyphens = any(h in "".join(texts) for h in PDFIUM_HYPHEN)
     ox, oy = c_double(), c_double()
     rox, roy = byref(ox), byref(oy)
     fonts: dict[int, _Font] = {}
-    objects: dict[int, ObjInfo] = {}
+    objects: dict[int, tuple[Any, ...]] = {}
     matrix = raw.FS_MATRIX()
     rect = raw.FS_RECTF()
     fs = c_float()
@@ -259,19 +265,23 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, 
     out: list[Char] = []
     append = out.append
     keys: list[tuple[int, float]] = []  # (stream place, advance along the text) per char
-    in_order = True
     last = -1
-    prev_obj, prev_x, prev_y, prev_adv = 0, 0.0, 0.0, 0.0
+    prev_obj, prev_x, prev_y, prev_adv, prev_i = 0, 0.0, 0.0, 0.0, 0
+    last_h, last_size = -1.0, 0.0
     pending = False  # a space of pdfium's making came after the last character
     get_obj, get_origin = _GetTextObject, _GetCharOrigin
     for i in range(n):
         obj = get_obj(tp, i)
         if not obj:  # made by pdfium (spaces, line breaks): pdfminer has none...
             pending = texts[i] == " " and prev_obj != 0 and bool(out) and out[-1][4] != " "
+            if pending:  # pdfium's virtual spaces start at the previous glyph's right edge
+                get_origin(tp, i, rox, roy)
+                _GetLooseCharBox(tp, prev_i, byref(rect))
+                pending = abs(ox.value - rect.right) > 0.01
             continue
         place = order.get(obj, last)
-        if place < last:
-            in_order = False
+        if place < last and not keyed:
+            return None
         last = place
         info = objects.get(obj)
         if info is None:
@@ -281,52 +291,70 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, 
                 font = fonts[handle] = _Font(handle, descents)
             size = fs.value if _TextObjGetFontSize(obj, byref(fs)) else 0.0
             _GetCharMatrix(tp, i, byref(matrix))
+            lo = font.desc * size
+            hi = lo + size
             info = objects[obj] = (font, size, matrix.a, matrix.b, matrix.c, matrix.d,
-                                   font.name)
-        font, size, a, b, c, d, name = info
+                                   font.name, font.widths, matrix.c * lo, matrix.d * lo,
+                                   matrix.c * hi, matrix.d * hi)
+        font, size, a, b, _, _, name, widths, clo, dlo, chi, dhi = info
         ch = texts[i]
-        if ch in PDFIUM_HYPHEN:
+        if hyphens and ch in PDFIUM_HYPHEN:
             ch = _hyphen(obj, tp)
         get_origin(tp, i, rox, roy)
         x, y = ox.value, oy.value
         if pending:
             pending = False
-            # ...unless it stands for a real space pdfium dropped (Chromium's output): the
-            # next character then starts one space's width (within a tenth) after the previous one.
+            # ...unless it stands for a real space pdfium swallowed (Chromium's output):
+            # pdfium's space then sits inside the gap, not at the previous glyph's edge,
+            # and the next character starts one space's width (within a tenth) on.
             p_info = objects[prev_obj]
             sx, sy = prev_x + p_info[2] * prev_adv, prev_y + p_info[3] * prev_adv
             w = p_info[0].width(" ")
             sw = p_info[2] * w * p_info[1] if w else 0.0
             if sw > 0 and y == prev_y and abs((x - sx) - sw) <= 0.1 * sw:
-                keys.append((last, p_info[2] * sx + p_info[3] * sy))
+                if keyed:
+                    keys.append((last, p_info[2] * sx + p_info[3] * sy))
                 append(_box(sx, sy, w * p_info[1], p_info, to_page, " "))
         if obj == prev_obj and x == prev_x and y == prev_y and out:
-            # One glyph, several characters (a ligature): its advance from pdfium's box.
-            _GetLooseCharBox(tp, i, byref(rect))
-            prev_adv = (rect.right - x) / a if a else prev_adv
-            out[-1] = _box(x, y, prev_adv, info, to_page, out[-1][4] + ch)
+            # One glyph, several characters (a ligature: pdfium spells "ﬁ" as "fi", whether
+            # the file maps the glyph to the one or the other). Its advance is the font's
+            # width of the ligature where the font has one, else pdfium's box of the glyph.
+            text = out[-1][4] + ch
+            lig = LIGATURE_OF.get(text)
+            w = font.width(lig) if lig else None
+            if w:
+                prev_adv = w * size
+            else:
+                _GetLooseCharBox(tp, i, byref(rect))
+                prev_adv = (rect.right - x) / a if a else prev_adv
+            out[-1] = _box(x, y, prev_adv, info, to_page, text)
+            prev_i = i
             continue
-        keys.append((place, a * x + b * y))
-        w = font.width(ch)
+        if keyed:
+            keys.append((place, a * x + b * y))
+        w = widths.get(ch)
+        if w is None:
+            w = font.width(ch)
         if w is None:  # no width for this character: the advance from pdfium's box
             _GetLooseCharBox(tp, i, byref(rect))
             adv = (rect.right - x) / a if a else 0.0
         else:
             adv = w * size
-        prev_obj, prev_x, prev_y, prev_adv = obj, x, y, adv
-        lo = font.desc * size
-        hi = lo + size
+        prev_obj, prev_x, prev_y, prev_adv, prev_i = obj, x, y, adv, i
         # _box, inlined: this loop runs once per character of the release.
-        x0, y0 = x + c * lo, y + d * lo
-        x1, y1 = x + a * adv + c * hi, y + b * adv + d * hi
+        x0, y0 = x + clo, y + dlo
+        x1, y1 = x + a * adv + chi, y + b * adv + dhi
         px0, pt0 = pa * x0 + pc * y0 + pe, pb * x0 + pd * y0 + pf
         px1, pt1 = pa * x1 + pc * y1 + pe, pb * x1 + pd * y1 + pf
         if px1 < px0:
             px0, px1 = px1, px0
         if pt1 < pt0:
             pt0, pt1 = pt1, pt0
-        append((pt0, pt1, px0, px1, ch, name, round(pt1 - pt0, 2)))
-    if not in_order:
+        h = pt1 - pt0
+        if h != last_h:
+            last_h, last_size = h, size_of(h)
+        append((pt0, pt1, px0, px1, ch, name, last_size))
+    if keyed:
         out = [c for _, c in sorted(zip(keys, out, strict=True), key=lambda kc: kc[0])]
     return out
 
@@ -424,6 +452,8 @@ def _page(doc: pdfium.PdfDocument, number: int, descents: dict[str, float]) -> P
         try:
             tp = ctypes.cast(textpage.raw, c_void_p).value
             chars = _chars(tp, to_page, order, descents)
+            if chars is None:  # out of stream order (a rotated page): sort them
+                chars = _chars(tp, to_page, order, descents, keyed=True) or []
         finally:
             textpage.close()
     finally:

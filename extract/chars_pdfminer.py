@@ -16,7 +16,7 @@ from typing import Any
 import pdfplumber
 from pdfminer.layout import LTChar, LTContainer, LTCurve, LTImage, LTRect
 
-from extract.chars import Char, PageChars, Segment, axis_segments, is_shading
+from extract.chars import Char, PageChars, Segment, axis_segments, is_shading, size_of
 
 
 def _walk(objs: Iterable[Any]) -> Iterable[Any]:
@@ -39,7 +39,7 @@ def page_chars(page: Any) -> PageChars:
     for o in _walk(page.layout._objs):
         if isinstance(o, LTChar):
             chars.append((height - o.y1 + mb_top, height - o.y0 + mb_top, o.x0 + mb_x0,
-                          o.x1 + mb_x0, o.get_text(), str(o.fontname), round(o.size, 2)))
+                          o.x1 + mb_x0, o.get_text(), str(o.fontname), size_of(o.size)))
         elif isinstance(o, LTImage):
             n_images += 1
         elif isinstance(o, LTCurve):  # lines and rectangles are curves too

@@ -26,6 +26,7 @@ import ctypes
 import logging
 import math
 import multiprocessing
+import operator
 import os
 import re
 import signal
@@ -38,7 +39,7 @@ from typing import Any, NamedTuple
 
 from pdfplumber.table import TableFinder
 
-from extract.chars import Char, PageChars, source
+from extract.chars import LIGATURES, Char, PageChars, source
 from extract.model import IngestError
 from extract.settings import ReaderSettings
 
@@ -137,7 +138,6 @@ def _has_rule(h_edges: list[dict[str, Any]], y: float, x0: float, x1: float) -> 
     return covered >= 0.6 * (x1 - x0)
 
 
-LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "ft", "ﬆ": "st"}
 BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
@@ -170,7 +170,7 @@ def _words(chars: list[Char], rulings: Sequence[tuple[float, float, float]] = ()
     spaces: dict[tuple[str, float], list[float]] = {}
     lines: list[list[Char]] = []
     last_top = -1e9
-    for c in sorted(chars, key=lambda c: c[0]):
+    for c in sorted(chars, key=_TOP):
         if c[0] - last_top > 2.0 or not lines:
             lines.append([])
         lines[-1].append(c)
@@ -182,7 +182,7 @@ def _words(chars: list[Char], rulings: Sequence[tuple[float, float, float]] = ()
         cur: list[Char] = []
         after_space = False
         space_end: float | None = None  # right edge of a space just passed
-        for c in sorted(line, key=lambda c: c[2]):
+        for c in sorted(line, key=_X0):
             if c[4].isspace():
                 spaces.setdefault((c[5], c[6]), []).append(c[3] - c[2])
                 if cur:
@@ -191,7 +191,7 @@ def _words(chars: list[Char], rulings: Sequence[tuple[float, float, float]] = ()
                 space_end = c[3]
                 continue
             if cur and (c[2] - cur[-1][3] > 1.5 or c[5] != cur[-1][5] or c[6] != cur[-1][6]
-                        or _ruled_between(xs, cur[-1], c)):
+                        or (xs and _ruled_between(xs, cur[-1], c))):
                 groups.append((cur, after_space))
                 cur = []
             if not cur:
@@ -202,18 +202,38 @@ def _words(chars: list[Char], rulings: Sequence[tuple[float, float, float]] = ()
             groups.append((cur, after_space))
     space = {k: statistics.median(v) for k, v in spaces.items()}
     out: list[Word] = []
+    bold: dict[str, bool] = {}
     for g, after_space in groups:
-        soft = soft_gap(g[0][6])
+        first = g[0]
+        soft = soft_gap(first[6])
         text, gaps = "", []
+        # g is in x0 order: its first character has the smallest x0
+        x1, top, bottom = first[3], first[0], first[1]
+        prev = first
         for i, c in enumerate(g):
-            if i and c[2] - g[i - 1][3] > soft:
-                gaps.append((len(text), g[i - 1][3], c[2]))
+            if i:
+                if c[2] - prev[3] > soft:
+                    gaps.append((len(text), prev[3], c[2]))
+                if c[3] > x1:
+                    x1 = c[3]
+                if c[0] < top:
+                    top = c[0]
+                if c[1] > bottom:
+                    bottom = c[1]
             text += LIGATURES.get(c[4], c[4])
-        out.append(Word(min(c[2] for c in g), max(c[3] for c in g), min(c[0] for c in g),
-                        max(c[1] for c in g), text, g[0][6], bool(BOLD_RE.search(g[0][5])),
-                        space.get((g[0][5], g[0][6]), 0.3 * g[0][6]), tuple(gaps),
+            prev = c
+        font = first[5]
+        is_bold = bold.get(font)
+        if is_bold is None:
+            is_bold = bold[font] = bool(BOLD_RE.search(font))
+        out.append(Word(first[2], x1, top, bottom, text, first[6], is_bold,
+                        space.get((font, first[6]), 0.3 * first[6]), tuple(gaps),
                         after_space))
     return out
+
+
+_TOP = operator.itemgetter(0)
+_X0 = operator.itemgetter(2)
 
 
 def _ruled_between(xs: list[float], a: Char, b: Char) -> bool:

@@ -140,6 +140,9 @@ def timed(db: Path, calls: list[tuple[Callable[..., Any], tuple[Any, ...]]], rep
 # --- in the browser ---------------------------------------------------------------------------
 
 BROWSER_BUDGET_MS = 1000.0
+# Pages reached by their sidebar link (the others need parameters).
+NAV_LINKS = ("Overview", "Shares explorer", "Recipients", "What changed", "Export", "Findings",
+             "Home Office", "Questions", "Needs review", "Release health")
 TIMEOUT_MS = 60_000
 # The first row's selection box: it opens the row in the baseline too (now a click on any
 # cell does as well).
@@ -305,6 +308,20 @@ def browser_bench(db: Path, label: str, repeat: int, repo: Path = REPO
                         page.goto(server.url + path, wait_until="commit")
                     steps.append(_timed_step(page, server, go, key))
                 report(f"open {name}", steps)
+
+            # In-app navigation: a click on the page's link in the sidebar (no page reload).
+            for name, _path, key in targets:
+                if name not in NAV_LINKS:
+                    continue
+                steps = []
+                for _ in range(repeat + 1):
+                    before = server.runs()
+                    page.goto(server.url + ("/export" if name != "Export" else "/"),
+                              wait_until="commit")
+                    _drawn(page, server, before, '[data-testid="stHeading"]')
+                    nav = page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+                    steps.append(_timed_step(page, server, nav.click, key))
+                report(f"nav link to {name}", steps)
 
             grid = '[data-testid="stDataFrame"] canvas'
             # The explorer: a sector filter click (on, then off again), a search, a row click.

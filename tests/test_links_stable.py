@@ -8,12 +8,14 @@ printed in an article is the one the database keeps. The history derived at the 
 still match the generator's truth (one key per share, different shares different keys), so
 keeping keys never merges or splits shares.
 
-The analysis stage (organisations, flags) is switched off here: keys and links depend on the
-history alone, and the six-file series is ingested many times over.
+The analysis stage (organisations, flags) is switched off here and each file is read once:
+keys and links depend on the history alone, and the six-file series is ingested many times
+over.
 """
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from extract import share_keys
 from extract.db import writable
 from extract.history import rebuild
 from extract.ingest import ingest, order_releases, store_release
+from extract.model import ParsedRelease
 from extract.normalise import normalise
 from tests.fixtures.make_sample_data import SAMPLE_DIR
 from tests.fixtures.register_rows import build_register
@@ -37,8 +40,24 @@ NOV_2018 = "SAMPLE_DfE_external_data_shares_to_end_November_2018.pdf"
 Content = tuple[object, ...]
 
 
+_READ: dict[tuple[str, str], ParsedRelease] = {}
+
+
 @pytest.fixture(autouse=True)
-def no_analysis(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def history_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No analysis stage, and each file read once per session (reading is not what these
+    tests are about; every ingest still stores, orders and rebuilds for real)."""
+    from extract import ingest as ingest_module
+
+    real = ingest_module.read_release
+
+    def read_once(path: Path, *args: object, **kwargs: object) -> ParsedRelease:
+        key = (str(Path(path).resolve()), ingest_module.sha256_of(Path(path)))
+        if key not in _READ:
+            _READ[key] = real(path, *args, **kwargs)  # type: ignore[arg-type]
+        return copy.deepcopy(_READ[key])
+
+    monkeypatch.setattr(ingest_module, "read_release", read_once)
     monkeypatch.setattr("analysis.pipeline.rebuild", lambda con: None)
     yield
 

@@ -11,22 +11,20 @@ same.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from extract.db import writable
 from extract.history import FIELD_LABELS, cli_changes
 from extract.ingest import derive, store_release
 from extract.normalise import normalise
+from tests.test_app import fresh_caches  # noqa: F401 (autouse)
+from tests.test_app import run as open_page
 from tests.test_history import DSAP, Q1, Q2, Q3, release
 
-REPO = Path(__file__).resolve().parents[1]
-APP = REPO / "app.py"
 PAGE = "views/changes.py"
 COURT = ["Reference", "Organisation", "Data shared", "Date approved"]
 ORDER = ["CO-2016-01", "Family Court (Leeds)", "Name, address", "12/05/2016"]
@@ -56,23 +54,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-
-
 def run(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv("NPD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """Open this page as a visitor following a link (tests/test_app.py's way)."""
+    return open_page(db, monkeypatch, page=PAGE, **params)
 
 
 def texts(at: AppTest) -> str:

@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analysis import export, home_office
 from extract.ingest import ingest
+from tests.test_app import fresh_caches  # noqa: F401 (autouse)
+from tests.test_app import run as open_page
 
 REPO = Path(__file__).resolve().parents[1]
-APP = REPO / "app.py"
 PAGE = "views/home_office.py"
 REQ, MAT = "Number of individuals requested", "Number of individuals matched"
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +68,8 @@ def revised_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    monkeypatch.setenv("NPD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """Open this page as a visitor following a link (tests/test_app.py's way)."""
+    return open_page(db, monkeypatch, page=PAGE, **params)
 
 
 def sql(db: Path, query: str, params: list[Any]) -> pd.DataFrame:

@@ -269,11 +269,14 @@ def key_reference(key: str) -> str | None:
 
 def _release_ids(con: duckdb.DuckDBPyConnection, release: str) -> list[int]:
     """The releases a link's ``in=`` names: its file name, else its period label (a period
-    published twice, as a PDF and an ODS, names both, earlier file first)."""
+    published twice, as a PDF and an ODS, names both, earlier file first), or the dashboard's
+    label for such a twin, "September 2023 (file.csv)"."""
     rows = con.execute(
-        """SELECT release_id FROM releases WHERE source_file = ? OR period_label = ?
+        """SELECT release_id FROM releases
+           WHERE source_file = ? OR period_label = ?
+              OR period_label || ' (' || source_file || ')' = ?
            ORDER BY source_file <> ?, release_order NULLS LAST, source_file""",
-        [release, release, release]).fetchall()
+        [release, release, release, release]).fetchall()
     return [int(r[0]) for r in rows]
 
 

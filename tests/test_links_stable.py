@@ -184,6 +184,8 @@ def test_resolver_falls_back_from_key_to_reference_and_release(tmp_path: Path):
         # A period label names the release too; no release: the latest listing the key.
         assert org(share_keys.resolve_share(con, "DS00142", "November 2018")) == \
             "University of Birmingham"
+        assert org(share_keys.resolve_share(con, "DS00142", f"November 2018 ({NOV_2018})")) \
+            == "University of Birmingham"  # the dashboard's label for a twinned period
         latest = share_keys.resolve_share(con, "DS00142", None)
         assert con.execute("SELECT r.source_file FROM shares s JOIN releases r USING "
                            "(release_id) WHERE share_id = ?", [latest]).fetchone()[0] == \

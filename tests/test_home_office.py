@@ -241,3 +241,11 @@ def test_download_of_the_rows_is_safe_and_labelled(revised_db: Path) -> None:
     assert formula["value_as_written"] != "=1+2"  # neutralised: Excel shows it as text
     assert formula["value"] == "" and formula["source_row"] == "4"
     assert {r["is_sample"] for r in parsed} == {"False"}
+
+
+def test_a_release_without_counts_in_the_link_is_said_so(revised_db: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run(revised_db, monkeypatch, **{"in": "September 2021"})
+    assert ("The link asks for September 2021, a release without the Home Office counts. "
+            "Showing the latest release with Home Office counts, September 2022 instead"
+            ) in texts(at)

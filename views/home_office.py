@@ -97,9 +97,13 @@ if asked:
     if hit:
         release_id = hit[0]
     else:
-        common.unknown_value_notice(
-            "the release", asked,
-            f"the latest release with Home Office counts, {label(ids[-1])}")
+        instead = f"the latest release with Home Office counts, {label(ids[-1])}"
+        every = common.releases()
+        if asked in set(every["source_file"]) | set(every["label"].astype(str)):
+            st.warning(f"The link asks for {common.esc(asked)}, a release without the Home "
+                       f"Office counts. Showing {common.esc(instead)} instead.", icon="⚠️")
+        else:
+            common.unknown_value_notice("the release", asked, instead)
 position = ids.index(release_id)
 st.session_state["ho_release"] = labels[position]
 pick, _ = st.columns([2, 3])

@@ -8,7 +8,8 @@ Here the scale is the smallest of the requested resolution, :data:`MAX_SIDE` pix
 longer side and :data:`MAX_PIXELS` in all, so memory stays under ~30 MB for any page.
 
 pdfium renders directly (no pdfminer parse of the page, which pdfplumber's ``to_image``
-needs for its own coordinates): about ten times faster than the previous pdfplumber image.
+needs for its own coordinates). pdfium is not thread-safe and the dashboard serves each
+session from its own thread, so every render holds the reader's pdfium lock.
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ def highlight(image: Any, box: Box) -> Any:
 
 def render_page(path: Path, page_no: int, needles: tuple[str, ...] = (),
                 resolution: int = 110) -> bytes | None:
+    """PNG of one PDF page with the row holding the first needle found highlighted (see
+    :func:`_render`), one render at a time in this process."""
+    from extract.chars_pdfium import LOCK
+
+    with LOCK:
+        return _render(path, page_no, needles, resolution)
+
+
+def _render(path: Path, page_no: int, needles: tuple[str, ...], resolution: int
+            ) -> bytes | None:
     """PNG of one PDF page with the row holding the first needle found (the share's
     reference, else its organisation) highlighted; never more than :data:`MAX_PIXELS`.
 

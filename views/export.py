@@ -44,7 +44,7 @@ c2.download_button("Download shares (Excel)",
 
 st.subheader("Commercial re-use statistics", anchor=False)
 st.caption("Commercial recipients of identifying pupil-level data in each release, with the "
-           "rows behind every count. Not affected by the sidebar filters.")
+           "rows behind every count. Not affected by the filters.")
 per_release = common.load(data.identifying_by_recipient)
 if not per_release.empty:
     st.dataframe(pd.DataFrame({

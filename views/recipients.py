@@ -100,15 +100,15 @@ with c2:
 
 shares = common.load(data.organisation_shares, int(org["organisation_id"]))
 st.subheader(f"{len(shares):,} share{'s' if len(shares) != 1 else ''} over time", anchor=False)
-table = pd.DataFrame({
+table = pd.DataFrame({  # when and how flagged first: the long texts last
     "Reference": shares["reference"],
-    "Project": shares["project"],
-    "Data shared": shares["data_shared"],
-    "Flags": shares["flags"],
     "First listed": common.release_label_column(shares["first_release_id"]),
     "Last listed": common.release_label_column(shares["last_release_id"]),
     "Releases": shares["releases_seen"],
     "Still listed": shares["in_latest"],
+    "Flags": shares["flags"],
+    "Project": shares["project"],
+    "Data shared": shares["data_shared"],
 })
 event = st.dataframe(common.visible_table(table), key="org_shares_table", on_select="rerun",
                      selection_mode=common.ROW_CLICK, hide_index=True, placeholder="—",

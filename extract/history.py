@@ -529,6 +529,23 @@ def _word_diff(old: str, new: str, context: int = 4) -> str:
     return " ".join(p for p in parts if p)
 
 
+def word_change(old: str | None, new: str | None) -> str:
+    """The words a change took out and put in, as plain text ("− pupil name · + ethnicity"),
+    so a reader sees what differs in a long text without comparing it word by word."""
+    if not old or not new:
+        return "(was blank)" if new else "(now blank)" if old else ""
+    a, b = old.split(), new.split()
+    parts: list[str] = []
+    for tag, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if a1 > a0:
+            parts.append("− " + " ".join(a[a0:a1]))
+        if b1 > b0:
+            parts.append("+ " + " ".join(b[b0:b1]))
+    return " · ".join(parts) or "(spacing or case only)"
+
+
 def _value_change(old: str | None, new: str | None) -> str:
     if old and new and (len(old) > SHORT_VALUE or len(new) > SHORT_VALUE):
         return _word_diff(old, new)

@@ -91,6 +91,7 @@ def test_a_new_section_is_named_and_its_shares_listed_apart(db: Path,
     changed = tables["changed_table"]
     assert list(changed["Field"]) == [FIELD_LABELS["status"]] == ["Status"]
     assert list(changed.columns[-2:]) == ["In March 2019", "In June 2019"]
+    assert list(changed["What differs"]) == ["− pending · + approved"]
 
 
 def test_a_dropped_section_is_named_and_not_counted_as_removed(

@@ -531,3 +531,14 @@ def test_sample_readme_describes_the_files():
                       sum(len(s.rows) for s in r.sections if s.key != "home_office"))
         for r in register.releases}
     assert "not published by the Department for Education" in text
+
+
+def test_word_change_names_only_the_words_that_differ():
+    from extract.history import word_change
+
+    old = "Pupil level: UPN, date of birth, home postcode, KS2 results"
+    new = "Pupil level: UPN, date of birth, postcode district, KS2 results, ethnicity"
+    assert word_change(old, new) == "− home postcode, · + postcode district, · − results " \
+        "· + results, ethnicity"
+    assert word_change(None, "x") == "(was blank)" and word_change("x", "") == "(now blank)"
+    assert word_change("A  b", "A b") == "(spacing or case only)"

@@ -20,6 +20,19 @@ from extract import history
 from views import briefing, common, data
 
 PARAM = "changes_in"
+# Column widths that keep provenance and both sides of a change on screen at 1280 px (long
+# texts show in full on hover or when the cell is opened).
+WIDTHS = {
+    "Reference": st.column_config.TextColumn(width=110),
+    "Organisation": st.column_config.TextColumn(width=180),
+    "Where in the file": st.column_config.TextColumn(width=150),
+    "Sector": st.column_config.TextColumn(width=110),
+    "Flags": st.column_config.TextColumn(width=200),
+    "Field": st.column_config.TextColumn(width=120),
+    "What differs": st.column_config.TextColumn(width=200),
+    "Project": st.column_config.TextColumn(width="medium"),
+    "Data shared": st.column_config.TextColumn(width="medium"),
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -114,13 +127,13 @@ def listing(df: pd.DataFrame, key: str) -> None:
     """Shares; selecting one opens it (as that release listed it)."""
     table = pd.DataFrame({
         "Reference": df["reference"], "Organisation": df["organisation"],
-        "Sector": [data.SECTOR_LABELS.get(s, s) for s in df["sector"]],
-        "Project": df["project"], "Data shared": df["data_shared"], "Flags": df["flags"],
         "Where in the file": df["source"],
+        "Sector": [data.SECTOR_LABELS.get(s, s) for s in df["sector"]],
+        "Flags": df["flags"], "Project": df["project"], "Data shared": df["data_shared"],
     })
     event = st.dataframe(common.visible_table(table), key=key, on_select="rerun",
                          selection_mode="single-row", hide_index=True, placeholder="—",
-                         width="stretch")
+                         width="stretch", column_config=WIDTHS)
     row = common.selected_row(event)
     if row is not None and row < len(df):
         common.open_share(int(df["share_id"].iloc[row]))
@@ -144,12 +157,18 @@ st.subheader("Changed wording", anchor=False)
 if changed.empty:
     st.write("No listed share changed.")
 else:
-    def shown(field: str, value: Any) -> Any:
-        return section_name(value) if field == "section" and value is not None else value
+    def shown(field: str, value: Any) -> str | None:
+        """A changed value as the page shows it (a missing one from pandas is None)."""
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return None
+        return section_name(value) if field == "section" else str(value)
 
     table = pd.DataFrame({
         "Reference": changed["reference"], "Organisation": changed["organisation"],
         "Field": [history.FIELD_LABELS.get(x, x) for x in changed["field"]],
+        "What differs": [history.word_change(shown(fl, o), shown(fl, n)) for fl, o, n in
+                         zip(changed["field"], changed["old_value"], changed["new_value"],
+                             strict=True)],
         f"In {previous}": [shown(fl, v) for fl, v in
                            zip(changed["field"], changed["old_value"], strict=True)],
         f"In {picked}": [shown(fl, v) for fl, v in
@@ -157,7 +176,10 @@ else:
     })
     event = st.dataframe(common.visible_table(table), key="changed_table", on_select="rerun",
                          selection_mode="single-row", hide_index=True, placeholder="—",
-                         width="stretch")
+                         width="stretch", column_config={
+                             **WIDTHS, f"In {previous}": st.column_config.TextColumn(
+                                 width=160), f"In {picked}": st.column_config.TextColumn(
+                                 width=160)})
     row = common.selected_row(event)
     if row is not None and row < len(changed):
         common.open_share(int(changed["share_id"].iloc[row]))

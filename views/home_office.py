@@ -168,9 +168,9 @@ def by_month(df: pd.DataFrame) -> pd.DataFrame:
         out[measure_label(key, written)] = (wide[key].astype("Int64") if key in wide
                                             else pd.Series(pd.NA, index=wide.index,
                                                            dtype="Int64"))
+    out["Where in the file"] = where(wide)
     out["Release"] = label(release_id)
     out["File"] = wide["source_file"]
-    out["Where in the file"] = where(wide)
     out["Rows behind it"] = [month_link(f, m) for f, m in
                              zip(wide["source_file"], wide["month_key"], strict=True)]
     return common.visible_table(out).reset_index(drop=True)
@@ -217,8 +217,8 @@ if asked_month:
         "Release": [label(i) for i in history["release_id"]],
         "Measure": [measure_label(k, m) for k, m in
                     zip(history["measure_key"], history["measure"], strict=True)],
-        "Count": history["value"].astype("Int64"), "As written": history["value_raw"],
-        "File": history["source_file"], "Where in the file": where(history),
+        "Count": history["value"].astype("Int64"), "Where in the file": where(history),
+        "As written": history["value_raw"], "File": history["source_file"],
     })), key="home_office_month", hide_index=True, placeholder="—", width="stretch")
 
 # --- what changed since the release before ---------------------------------------------------
@@ -249,8 +249,9 @@ else:
                     zip(diff["measure_key"], diff["measure"], strict=True)],
         f"In {label(previous_id)}": diff["old_value"].astype("Int64"),
         f"In {label(release_id)}": diff["new_value"].astype("Int64"),
-        "Where before": [f"{f}, {w}" if isinstance(f, str) else None for f, w in
-                         zip(diff["old_file"], where(diff, "old_"), strict=True)],
-        "Where now": [f"{f}, {w}" if isinstance(f, str) else None for f, w in
-                      zip(diff["new_file"], where(diff, "new_"), strict=True)],
+        "Where before": where(diff, "old_").where(diff["old_file"].notna(), None),
+        "Where now": where(diff, "new_").where(diff["new_file"].notna(), None),
     })), key="home_office_changes", hide_index=True, placeholder="—", width="stretch")
+    before_file = str(rel.loc[rel["release_id"] == previous_id, "source_file"].iloc[0])
+    st.caption(f"Before: {common.esc(label(previous_id))}, {common.esc(before_file)}. Now: "
+               f"{common.esc(label(release_id))}, {common.esc(file)}.")

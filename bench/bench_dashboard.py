@@ -426,12 +426,14 @@ def main() -> int:
         ("Every page", "releases (labels, sample banner; app.py)", [(data.releases, ())]),
         ("Overview", "headline + two trend charts", [(data.overview, (latest,))]),
         ("Shares explorer", "latest release (first 2,000 rows)",
-         [(data.search_shares, (f_latest, 2000))]),
+         [(data.search_shares, (f_latest, 2000)), (data.count_hits, (f_latest,))]),
         ("Shares explorer", f"search '{word}', latest release",
          [(data.search_shares, (data.Filters(text=word, release_id=latest), 2000))]),
         ("Shares explorer", "all releases: 2 words + sector + 2 flags",
          [(data.search_shares, (data.Filters(text="pupil level", sectors=("commercial",),
-                                             flags=("identifying", "pupil_level")), 2000))]),
+                                             flags=("identifying", "pupil_level")), 2000)),
+          (data.count_hits, (data.Filters(text="pupil level", sectors=("commercial",),
+                                          flags=("identifying", "pupil_level")),))]),
         ("Shares explorer", "all releases: category + date range + section",
          [(data.search_shares, (data.Filters(categories=("sen", "cin_cla"),
                                              sections=("dsap",),
@@ -449,7 +451,7 @@ def main() -> int:
         ("What changed", "latest vs previous, sector filter",
          [(data.changes, (latest, data.Filters(sectors=("commercial",))))]),
         ("Export", "page: count + per-release summary",
-         [(data.search_shares, (f_latest, 1)), (data.identifying_by_recipient, ())]),
+         [(data.count_hits, (f_latest,)), (data.identifying_by_recipient, ())]),
     ]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{total:,} shares, {len(rel)} releases; {args.repeat} runs each, uncached, a fresh "

@@ -33,7 +33,7 @@ st.caption("Change the filters to choose the rows. The file has every matching r
            "with its flags, recipient sector, share key and address in this dashboard, and "
            "where it sits in the source file (file, page or sheet, row).")
 name = "npd-shares-" + slug(common.release_label(f.release_id) if f.release_id else "all")
-c1, c2, _ = st.columns([1, 1, 1])
+c1, c2 = st.columns(2)
 c1.download_button("Download shares (CSV)", partial(downloads.shares_csv, db, f),
                    file_name=f"{name}-{today}.csv", mime=downloads.CSV, on_click="ignore",
                    icon=":material/download:", disabled=total == 0, key="dl_shares_csv")
@@ -55,7 +55,7 @@ if not per_release.empty:
         "…to the press": per_release["press_identifying_shares"],
         "…sent out of DfE": per_release["identifying_leaving_dfe_shares"],
     }), hide_index=True, width="stretch", key="reuse_preview")
-c3, c4, _ = st.columns([1, 1, 1])
+c3, c4 = st.columns(2)
 c3.download_button("Download rows behind the counts (CSV)", partial(downloads.reuse_csv, db),
                    file_name=f"npd-commercial-reuse-{today}.csv", mime=downloads.CSV,
                    on_click="ignore", icon=":material/download:", key="dl_reuse_csv")

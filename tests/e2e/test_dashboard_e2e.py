@@ -284,6 +284,15 @@ def test_every_page_at_desk_and_phone_width(browser: Any, app_url: str, artifact
                        .filter(has_text="Filter shares")).to_be_visible()
             else:
                 expect(sidebar.get_by_text("Filter shares")).to_be_visible()
+                # No metric label or link-styled button text cut short ("To commercial comp…").
+                cut = page.evaluate("""() => [...document.querySelectorAll(
+                    ['stMetricLabel', 'stBaseButton-tertiary', 'stBaseButton-secondary']
+                    .map(t => `[data-testid="stMain"] [data-testid="${t}"], `
+                              + `[data-testid="stMain"] [data-testid="${t}"] *`).join(', '))]
+                    .filter(e => getComputedStyle(e).textOverflow === 'ellipsis'
+                                 && e.scrollWidth > e.clientWidth + 1)
+                    .map(e => e.textContent)""")
+                assert cut == [], (path, cut)
     finally:
         context.close()
     assert elsewhere == []

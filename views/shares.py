@@ -34,12 +34,15 @@ if df.empty:
     st.stop()
 
 table = common.share_table(df)
+columns = list(table.columns)
+if common.is_phone():  # on a narrow screen, who received it comes first
+    columns.insert(0, columns.pop(columns.index("organisation")))
 event = st.dataframe(
     table, key="shares_table", on_select="rerun", selection_mode=common.ROW_CLICK,
     hide_index=True, placeholder="—", column_config=common.SHARE_TABLE_COLUMNS, width="stretch",
     height=min(460, 35 * (len(table) + 1) + 3),
     # One release selected: its name on every row would only take space.
-    column_order=[c for c in table.columns if c != "release" or f.release_id is None],
+    column_order=[c for c in columns if c != "release" or f.release_id is None],
 )
 st.caption("Click a row to open the share with its evidence and the source page. Click a "
            "column header to sort.")

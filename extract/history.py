@@ -343,7 +343,7 @@ def _assign_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(pending)
     rows = [share_keys.Row(*r) for r in con.execute(
         """SELECT share_id, source_file, identity, nref, norg, base_key, seq, old_key
-           FROM _hist_pending""").fetchall()]
+           FROM _hist_pending ORDER BY share_id""").fetchall()]  # source order: first listed first
     keys: dict[int, str] = {}
     if rows:
         order = [r[0] for r in con.execute(

@@ -3,20 +3,19 @@ Chromium without making a single request."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from analysis import brief
 from analysis.__main__ import main
 from extract.db import connect_readonly, writable
+from tests.conftest import CHROMIUM
 from tests.fixtures import dashboard_db
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "tests" / "_artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)> Ltd"
 
 
@@ -114,40 +113,33 @@ def test_cli(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 @pytest.mark.skipif(not CHROMIUM, reason="no Chromium: `sudo apt-get install -y chromium`")
-def test_opens_offline_in_chromium(html: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_opens_offline_in_chromium(html: str, tmp_path: Path, browser: Any) -> None:
     path = tmp_path / "brief.html"
     path.write_text(html, encoding="utf-8")
     requests: list[str] = []
     dialogs: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run"])
-        try:
-            context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                          offline=True)
-            page = context.new_page()
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
+    try:
+        page = context.new_page()
 
-            def route(r) -> None:  # type: ignore[no-untyped-def]
-                requests.append(r.request.url)
-                if r.request.url.startswith("file://"):
-                    r.continue_()
-                else:
-                    r.abort()
+        def route(r) -> None:  # type: ignore[no-untyped-def]
+            requests.append(r.request.url)
+            if r.request.url.startswith("file://"):
+                r.continue_()
+            else:
+                r.abort()
 
-            context.route("**/*", route)
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_selector("#chart-sectors .main-svg", timeout=20_000)
-            page.wait_for_selector("#chart-home-office .main-svg", timeout=20_000)
-            assert page.locator("h1").inner_text().startswith("Release briefing: ")
-            bars = page.locator("#chart-sectors .point").count()
-            assert bars >= 2
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "brief.png"), full_page=False)
-        finally:
-            browser.close()
+        context.route("**/*", route)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_selector("#chart-sectors .main-svg", timeout=20_000)
+        page.wait_for_selector("#chart-home-office .main-svg", timeout=20_000)
+        assert page.locator("h1").inner_text().startswith("Release briefing: ")
+        bars = page.locator("#chart-sectors .point").count()
+        assert bars >= 2
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "brief.png"), full_page=False)
+    finally:
+        context.close()
     assert [u for u in requests if not u.startswith("file://")] == []
     assert dialogs == []  # no injected script ran

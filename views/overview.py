@@ -41,8 +41,9 @@ def pct(n: int) -> str:
 
 
 def see(n: int, kind: str) -> str:
-    """Link text: 'See the 1 press share', 'See the 4 commercial shares'."""
-    return f"See the {n:,} {kind} share{'' if n == 1 else 's'}"
+    """Link text: '1 press share', '129 commercial shares' (short enough not to be cut in a
+    quarter of a 1280 px page)."""
+    return f"{n:,} {kind} share{'' if n == 1 else 's'}"
 
 
 label = str(latest["label"])

@@ -48,7 +48,7 @@ def test_load_follow_a_figure_search_filter_and_open_a_share(
     page.screenshot(path=artifacts / "01-overview.png")
 
     # A headline figure links to the rows behind it, with the filters in the address.
-    page.get_by_role("button", name=f"See the {len(ident)} identifying shares").click()
+    page.get_by_role("button", name=f"{len(ident)} identifying shares").click()
     expect(page).to_have_url(re.compile(r"/shares\?.*flag=Identifying&flag=Pupil-level"),
                              timeout=TIMEOUT)
     expect(page.get_by_text(f"{len(ident)} shares", exact=False).first).to_be_visible()

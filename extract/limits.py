@@ -13,8 +13,10 @@ checks that the page and this object agree. Readers take their limits from :data
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
+
+from extract.resolve import resolve
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -60,17 +62,7 @@ class Limits:
     @classmethod
     def resolve(cls, value: Limits | dict[str, Any] | None) -> Limits:
         """Limits from None (the defaults, :data:`LIMITS`), a dict of overrides, or an instance."""
-        if value is None:
-            return LIMITS
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            known = {f.name for f in fields(cls)}
-            unknown = sorted(set(value) - known)
-            if unknown:
-                raise ValueError(f"unknown limit(s): {', '.join(unknown)}")
-            return replace(LIMITS, **value)
-        raise TypeError(f"cannot make Limits from {type(value).__name__}")
+        return resolve(cls, value, LIMITS, "limit")
 
 
 LIMITS = Limits()

@@ -1044,22 +1044,30 @@ def _printed_references(scans: list[PageScan], page_lines: list[list[Line]],
 # --- entry point --------------------------------------------------------------------------------
 
 
-def read_pdf(path: Path, on_page: PageCallback | None = None,
-             settings: ReaderSettings | dict[str, Any] | None = None) -> ParsedRelease:
-    """Read every register table of a PDF release. Raises IngestError for bad input."""
-    path = Path(path)
-    settings = ReaderSettings.resolve(settings)
+def scan_pdf(path: Path, on_page: PageCallback | None, settings: ReaderSettings
+             ) -> list[PageScan]:
+    """Check the file and scan every page: the steps ``read_pdf`` and the debug view share.
+    Raises IngestError with the one-line reason for a file that cannot be read."""
     check_file(path)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     n_pages = page_count(path, settings)
     if n_pages == 0:
         raise IngestError("PDF has no pages")
     try:
-        scans = scan_all(path, n_pages, on_page, settings)
+        return scan_all(path, n_pages, on_page, settings)
     except IngestError:
         raise
     except Exception as exc:
         raise pdf_error(exc) from None
+
+
+def read_pdf(path: Path, on_page: PageCallback | None = None,
+             settings: ReaderSettings | dict[str, Any] | None = None) -> ParsedRelease:
+    """Read every register table of a PDF release. Raises IngestError for bad input."""
+    path = Path(path)
+    settings = ReaderSettings.resolve(settings)
+    scans = scan_pdf(path, on_page, settings)
+    n_pages = len(scans)
     total_chars = sum(s.chars for s in scans)
     if total_chars == 0:
         if any(s.images for s in scans):

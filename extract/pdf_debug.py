@@ -26,8 +26,7 @@ import pdfplumber
 from PIL import ImageDraw
 
 from extract.model import IngestError
-from extract.pdf import Box, PageTrace, Trace, _assemble
-from extract.pdf_scan import check_file, page_count, pdf_error, scan_all
+from extract.pdf import Box, PageTrace, Trace, _assemble, scan_pdf
 from extract.settings import ReaderSettings
 
 AREA = (0, 90, 255)
@@ -72,16 +71,7 @@ def trace_pdf(path: Path, settings: ReaderSettings | None = None) -> Trace:
     """Read the whole file as ``read_pdf`` does (stitching needs every page), keeping the
     layout decisions."""
     settings = ReaderSettings.resolve(settings)
-    check_file(path)
-    n = page_count(path)
-    if n == 0:
-        raise IngestError("PDF has no pages")
-    try:
-        scans = scan_all(path, n, None, settings)
-    except IngestError:
-        raise
-    except Exception as exc:
-        raise pdf_error(exc) from None
+    scans = scan_pdf(path, None, settings)
     trace = Trace()
     _assemble(scans, settings, trace)
     return trace

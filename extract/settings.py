@@ -9,8 +9,10 @@ value is a settings change (and a test), not a code change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
+
+from extract.resolve import resolve
 
 READERS = ("pdfminer", "pdfium")
 
@@ -87,14 +89,4 @@ class ReaderSettings:
     @classmethod
     def resolve(cls, value: ReaderSettings | dict[str, Any] | None) -> ReaderSettings:
         """Settings from None (defaults), a dict of overrides, or an instance as it is."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            known = {f.name for f in fields(cls)}
-            unknown = sorted(set(value) - known)
-            if unknown:
-                raise ValueError(f"unknown reader setting(s): {', '.join(unknown)}")
-            return replace(cls(), **value)
-        raise TypeError(f"cannot make ReaderSettings from {type(value).__name__}")
+        return resolve(cls, value, cls(), "reader setting")

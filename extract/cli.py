@@ -31,7 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from extract.db import DatabaseError, Terminated, db_path
+from extract.db import DatabaseError, Terminated, db_path, is_interrupt
 from extract.ingest import FileResult, ingest
 from extract.printable import visible
 from extract.settings import READERS, ReaderSettings
@@ -187,15 +187,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {visible(exc)}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, duckdb.InterruptException):
-        left = ("no partial download kept" if args.command == "fetch"
-                else "database left as it was")
-        print(f"error: interrupted; {left}", file=sys.stderr)
-        return 130
+        return _interrupted(args.command)
     except Terminated as exc:
         print(f"error: stopped by {exc}; database left as it was", file=sys.stderr)
         return 128 + exc.signum
     except Exception as exc:
         if debug:
             raise
+        if is_interrupt(exc):  # Ctrl-C as DuckDB reports it inside some calls
+            return _interrupted(args.command)
         print(f"error: {type(exc).__name__}: {visible(exc)}", file=sys.stderr)
         return 1
+
+
+def _interrupted(command: str | None) -> int:
+    """One line for Ctrl-C, saying what was kept; exit status 130 as shells expect."""
+    left = "no partial download kept" if command == "fetch" else "database left as it was"
+    print(f"error: interrupted; {left}", file=sys.stderr)
+    return 130

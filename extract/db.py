@@ -90,6 +90,14 @@ class DatabaseError(RuntimeError):
     """The database file cannot be used; ``str(exc)`` is ``"<path>: <reason>"`` for users."""
 
 
+def is_interrupt(exc: BaseException) -> bool:
+    """Is this Ctrl-C as DuckDB reports it? Usually ``InterruptException``, but inside some
+    calls (e.g. while a DataFrame is scanned) a plain ``RuntimeError("Query interrupted")``."""
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError | duckdb.Error) and "Query interrupted" in str(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 

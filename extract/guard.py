@@ -395,10 +395,17 @@ def run_isolated(func: Callable[..., Any], args: tuple[Any, ...], limits: Limits
         return _run_forked(func, args, limits, on_page, err)
 
 
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 def _run_forked(func: Callable[..., Any], args: tuple[Any, ...], limits: Limits,
                 on_page: Callable[[int, int], None] | None, err: Any) -> Outcome:
     read_fd, write_fd = os.pipe()
+    # A signal arriving inside fork's own hooks (logging's lock release) would be printed as
+    # "Exception ignored" with a traceback: hold them until fork has returned, in both.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
     pid = os.fork()
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     if pid == 0:  # --- the child -----------------------------------------------------------
         code = 0
         try:

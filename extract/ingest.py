@@ -20,7 +20,15 @@ import duckdb
 import pandas as pd
 
 from extract import guard
-from extract.db import REPO, DatabaseError, Discard, _first_line, db_path, writable
+from extract.db import (
+    REPO,
+    DatabaseError,
+    Discard,
+    _first_line,
+    db_path,
+    is_interrupt,
+    writable,
+)
 from extract.limits import Limits
 from extract.model import IngestError, ParsedRelease
 from extract.normalise import Normalised, normalise
@@ -341,10 +349,10 @@ def ingest(
             try:
                 store_release(con, path, sha, parsed, norm)
                 con.execute("COMMIT")
-            except duckdb.InterruptException:
-                raise KeyboardInterrupt from None
             except Exception as exc:
                 _rollback(con)  # its own failure (no transaction left) would hide the cause
+                if is_interrupt(exc):
+                    raise KeyboardInterrupt from None
                 if _fatal(exc):
                     raise DatabaseError(f"{db_path(db)}: could not be written "
                                         f"({_first_line(exc)}); database left as it was"

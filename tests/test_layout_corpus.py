@@ -42,7 +42,7 @@ from tests.fixtures.corpus_writers import (
     write_prose_pdf,
     write_writer_pdf,
 )
-from tests.fixtures.office_pdf import soffice, write_office_pdf
+from tests.fixtures.office_pdf import soffice, soffice_writer, write_office_pdf
 from tests.fixtures.pdfgen import write_register_pdf
 
 TITLE = "DfE external data shares: register of shares approved to end of March 2024"
@@ -112,7 +112,7 @@ LAYOUTS: dict[str, Layout] = {
                                               "font_pt": 6.0, "padding": 0.6,
                                               "preface": PREFACE}, 116),
 }
-NEEDS = {"calc": soffice, "writer": soffice, "chromium": chromium}
+NEEDS = {"calc": soffice, "writer": soffice_writer, "chromium": chromium}
 
 
 def _write(path: Path, layout: Layout, sections: list[Section]) -> Path:

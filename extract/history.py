@@ -55,6 +55,7 @@ from rich.markup import escape
 
 from extract import share_keys
 from extract.headers import SHARE_FIELDS
+from extract.sections import section_labels
 
 # Fields compared between releases, in report order. Dates and counts use their parsed value
 # when there is one; see _FIELD_SQL.
@@ -68,13 +69,8 @@ FIELD_LABELS = {
     "date_released": "Date released", "status": "Status", "access_route": "Access route",
     "number_of_pupils": "Number of pupils", "section": "Register section",
 }
-# Register sections in words, for the `changes` command (the dashboard's own labels are
-# views.data.SECTION_LABELS; the extract layer cannot import views).
-SECTION_NAMES = {
-    "dsap": "DSAP approvals", "regular": "Regular agreements",
-    "npd_requests": "NPD requests (pre-2018)", "home_office": "Home Office",
-    "police": "Police", "court_orders": "Court orders", "unknown": "Other",
-}
+# Register sections in words, the same as the dashboard's (data/sections.csv).
+SECTION_NAMES = section_labels()
 
 # Text normalisation for comparisons. Placeholders for "nothing" compare equal to a blank.
 # Applied once per *distinct* text (the register repeats itself release after release).

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from extract.db import REPO, connect_readonly
+from extract.sections import section_labels
 
 # Labels double as URL values of the bound filter widgets (``?sector=Press``), so keep them
 # short and stable: renaming one breaks links people have shared.
@@ -63,15 +64,8 @@ CATEGORY_LABELS = {
     "ethnicity": "Ethnicity",
     "language": "First language",
 }
-SECTION_LABELS = {
-    "dsap": "DSAP approvals",
-    "regular": "Regular agreements",
-    "npd_requests": "NPD requests (pre-2018)",
-    "home_office": "Home Office",
-    "police": "Police",
-    "court_orders": "Court orders",
-    "unknown": "Other",
-}
+# Shared with the `changes` command; edited in data/sections.csv.
+SECTION_LABELS = section_labels()
 # The text searched by the explorer's search box: a term matches when it occurs in any one of
 # these columns. Written out here (constants), never assembled from input. One ILIKE per
 # column is several times faster than one over their concatenation (no string building per

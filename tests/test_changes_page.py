@@ -109,6 +109,11 @@ def test_an_unknown_release_in_the_link_is_named_and_the_address_kept(
     at = run(db, monkeypatch, changes_in=asked)
     text = texts(at)
     assert asked in text and "Showing September 2019 compared with June 2019 instead" in text
+    # The shared notice (views.common.unknown_value_notice), saying why this value is not shown.
+    why = ("no earlier one to compare it with" if asked.startswith("march-2019")
+           else "which is not in this database")
+    assert [w.value.startswith("The link asks for the release") and why in w.value
+            for w in at.warning] == [True]
     assert at.query_params["changes_in"] in (asked, [asked])
     assert "**September 2019** compared with **June 2019**" in [m.value for m in at.markdown]
 

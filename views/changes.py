@@ -72,12 +72,11 @@ if asked:
         st.session_state["changes_in"] = wanted
     else:
         latest = f"{choices[-1]} compared with {registers[-2]}"
-        if asked in (registers[0], listing_rel["source_file"].iloc[0]):
-            st.warning(f"The link asks for {common.esc(asked)}, the first release that lists "
-                       "shares: there is no earlier one to compare it with. Showing "
-                       f"{common.esc(latest)} instead.", icon="⚠️")
-        else:
-            common.unknown_value_notice("the release", asked, latest)
+        first = asked in (registers[0], listing_rel["source_file"].iloc[0])
+        common.unknown_value_notice(
+            "the release", asked, latest,
+            "the first release that lists shares: there is no earlier one to compare it with"
+            if first else "which is not in this database")
         st.session_state["changes_in"] = choices[-1]
 elif st.session_state.get("changes_in") not in choices:
     st.session_state["changes_in"] = choices[-1]

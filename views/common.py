@@ -449,12 +449,14 @@ def share_table(df: pd.DataFrame) -> pd.DataFrame:
     return visible_table(out.reset_index(drop=True))
 
 
-def unknown_value_notice(param: str, value: Any, shown_instead: str) -> None:
+def unknown_value_notice(param: str, value: Any, shown_instead: str,
+                         why: str = "which is not in this database") -> None:
     """Say, on the page, that a link's ``param=value`` names nothing in this database and
     what is shown instead. The address is left as it came (never rewritten silently), so
-    the reader can see and correct it."""
-    st.warning(f"The link asks for {esc(param)} “{esc(value)}”, which is not in this "
-               f"database. Showing {esc(shown_instead)} instead.", icon=":material/warning:")
+    the reader can see and correct it. ``why`` replaces "which is not in this database" for
+    a value that exists but cannot be shown (the first release has nothing to compare with)."""
+    st.warning(f"The link asks for {esc(param)} “{esc(value)}”, {esc(why)}. "
+               f"Showing {esc(shown_instead)} instead.", icon=":material/warning:")
 
 
 # A click on any cell opens the row (cell selection), as well as the box on its left.

@@ -55,6 +55,7 @@ from rich.markup import escape
 
 from extract import share_keys
 from extract.headers import SHARE_FIELDS
+from extract.printable import visible
 from extract.sections import section_labels
 
 # Fields compared between releases, in report order. Dates and counts use their parsed value
@@ -563,13 +564,14 @@ def print_changes(con: duckdb.DuckDBPyConnection, console: Console,
     names = [r[0] for r in con.execute(
         "SELECT source_file FROM releases ORDER BY release_order, release_id").fetchall()]
     if release is not None:
-        if release not in names:
-            print(f"error: {release}: no such release in the database "
-                  f"(known: {', '.join(names) or 'none'})", file=sys.stderr)
+        if release not in names:  # the name and the known ones shown, never obeyed
+            print(f"error: {visible(release)}: no such release in the database "
+                  f"(known: {', '.join(visible(n) for n in names) or 'none'})",
+                  file=sys.stderr)
             return 1
         pairs = [p for p in pairs if p.file == release]
         if not pairs:
-            console.print(f"{escape(release)}: no earlier release to compare it with "
+            console.print(f"{escape(visible(release))}: no earlier release to compare it with "
                           "(or it holds no shares)")
             return 0
     if not pairs:
@@ -636,12 +638,12 @@ def cli_changes(args: argparse.Namespace) -> int:
     try:
         con = connect_readonly(getattr(args, "db", None))
     except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(exc)}", file=sys.stderr)
         return 1
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: {db_path(getattr(args, 'db', None))}: cannot open the database "
-              f"({first})", file=sys.stderr)
+        print(f"error: {visible(db_path(getattr(args, 'db', None)))}: cannot open the "
+              f"database ({visible(first)})", file=sys.stderr)
         return 1
     try:
         known = {r[0] for r in con.execute(

@@ -296,6 +296,25 @@ def test_cli_changes_prints_counts_and_changes(three, capsys: pytest.CaptureFixt
     assert err.startswith("error: nope.ods: no such release") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(("name", "shown"), [
+    ("\x1b[31mX", r"\x1b[31mX"), ("evil\u202egpj.ods", r"evil\u202egpj.ods"),
+    ("a\nerror: forged", r"a\nerror: forged")])
+def test_cli_changes_shows_an_unknown_release_name_never_obeys_it(
+        three, capsys: pytest.CaptureFixture[str], name: str, shown: str):
+    """A --release name is the user's text: printed through extract.printable.visible, so an
+    escape sequence, a bidi override or a newline shows as \\x1b, \\u202e, \\n."""
+    db = three.execute("SELECT path FROM duckdb_databases() WHERE NOT internal "
+                       "AND path IS NOT NULL").fetchone()[0]
+    copy = Path(db).with_name("cli-escape.duckdb")
+    copy.write_bytes(Path(db).read_bytes())
+    assert cli_changes(argparse.Namespace(db=str(copy), release=name)) == 1
+    captured = capsys.readouterr()
+    for stream in (captured.out, captured.err):
+        assert "\x1b" not in stream and "\u202e" not in stream
+    assert captured.err.count("\n") == 1 and captured.err.startswith("error: ")
+    assert captured.err.startswith(f"error: {shown}: no such release")
+
+
 def test_cli_changes_missing_database_is_one_error_line(tmp_path: Path, capsys):
     assert cli_changes(argparse.Namespace(db=str(tmp_path / "none.duckdb"), release=None)) == 1
     captured = capsys.readouterr()

@@ -35,13 +35,6 @@ WIDTHS = {
 }
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _sections(key: common.DbKey, release_id: int, previous_id: int | None
-              ) -> list[history.SectionPresence]:
-    with data.connection(key.path) as con:
-        return history.compared_sections(con, release_id, previous_id)
-
-
 def _pick() -> None:
     """The picker writes its release into the address (the link to this comparison)."""
     picked = st.session_state.get("changes_in")
@@ -94,7 +87,7 @@ narrowed = common.describe(f, with_release=False)
 st.markdown(f"**{common.esc(picked)}** compared with **{common.esc(previous)}**"
             + (f" · only shares {common.esc(narrowed)}" if narrowed else ""))
 
-sections = _sections(common.db_key(), release_id, previous_id)
+sections = common.load(history.compared_sections, release_id, previous_id)
 compared = [x for x in sections if x.status == "compared"]
 new = [x for x in sections if x.status == "new"]
 dropped = [x for x in sections if x.status == "dropped"]

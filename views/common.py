@@ -11,9 +11,11 @@ would pin the replaced file).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -62,17 +64,24 @@ def db_key(path: Path | None = None) -> DbKey:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _run(name: str, key: DbKey, args: tuple[Any, ...]) -> Any:
-    fn = getattr(data, name)
+def _run(module: str, name: str, key: DbKey, args: tuple[Any, ...]) -> Any:
+    fn = getattr(importlib.import_module(module), name)
     with data.connection(key.path) as con:
         return fn(con, *args)
 
 
 def load(fn: Callable[..., Any], *args: Any) -> Any:
-    """Call a :mod:`views.data` query on the live database, cached per database version."""
-    if getattr(data, fn.__name__, None) is not fn:
-        raise ValueError(f"{fn.__name__} is not a views.data query")
-    return _run(fn.__name__, db_key(), args)
+    """Call a data-layer query on the live database, cached per database version.
+
+    ``fn`` is a module-level function of :mod:`views.data`, ``extract`` or ``analysis``
+    (no Streamlit) taking the connection first, e.g. ``load(data.recipients, f, who)``,
+    ``load(history.compared_sections, release_id, previous_id)``. The cache keys on its
+    module and name, so a nested function or a lambda is refused."""
+    module, name = getattr(fn, "__module__", None) or "", getattr(fn, "__name__", "")
+    in_layer = module == "views.data" or module.partition(".")[0] in ("extract", "analysis")
+    if not in_layer or getattr(sys.modules.get(module), name, None) is not fn:
+        raise ValueError(f"{module}.{name} is not a data-layer query")
+    return _run(module, name, db_key(), args)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -189,7 +198,7 @@ def release_labels() -> list[str]:
 
 @lru_cache(maxsize=8)
 def _label_map(key: DbKey) -> dict[int, str]:
-    rel = _run("releases", key, ())
+    rel = _run("views.data", "releases", key, ())  # the cache entry load(data.releases) uses
     return {int(i): str(lab) for i, lab in zip(rel["release_id"], rel["label"], strict=True)}
 
 

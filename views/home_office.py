@@ -12,8 +12,6 @@ named in a notice and the address is left as it came.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -25,19 +23,6 @@ from views import common, data
 
 RELEASE_PARAM, MONTH_PARAM = "in", "month"
 URL_PATH = "home-office"
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def _run(name: str, key: common.DbKey, args: tuple[Any, ...]) -> Any:
-    with data.connection(key.path) as con:
-        return getattr(home_office, name)(con, *args)
-
-
-def load(fn: Callable[..., Any], *args: Any) -> Any:
-    """An :mod:`analysis.home_office` query on the live database, cached per its version."""
-    if getattr(home_office, fn.__name__, None) is not fn:
-        raise ValueError(f"{fn.__name__} is not an analysis.home_office query")
-    return _run(fn.__name__, common.db_key(), args)
 
 
 def label(release_id: int) -> str:
@@ -81,7 +66,7 @@ st.caption("Each month the Home Office asks the DfE to find individuals in the N
            "requested and how many were matched. Every count below is one row of a release, "
            "shown with the file, sheet or page and row it was read from.")
 
-rel = load(home_office.releases_with_counts)
+rel = common.load(home_office.releases_with_counts)
 if rel.empty:
     st.info("No loaded release includes the Home Office monthly counts.")
     st.stop()
@@ -110,7 +95,7 @@ pick, _ = st.columns([2, 3])
 pick.selectbox("Release", labels, key="ho_release", on_change=_set_release,
                help="Each release repeats the earlier months; a later one may revise them.")
 
-rows = load(home_office.counts, release_id)
+rows = common.load(home_office.counts, release_id)
 file = str(rel["source_file"].iloc[position])
 st.markdown(f"**{common.esc(label(release_id))}** · {common.esc(file)} · "
             f"{len(rows):,} count rows")
@@ -210,7 +195,7 @@ pick_month.selectbox("Month", month_keys, index=None, key="ho_month", on_change=
                      placeholder="Choose a month", help="Its counts as each release gives "
                      "them, with the row each was read from.")
 if asked_month:
-    history = load(home_office.month_rows, asked_month)
+    history = common.load(home_office.month_rows, asked_month)
     st.caption(f"{common.esc(month_names[asked_month])}: {len(history)} count rows in "
                f"{history['release_id'].nunique()} releases.")
     st.dataframe(common.visible_table(pd.DataFrame({
@@ -222,14 +207,14 @@ if asked_month:
     })), key="home_office_month", hide_index=True, placeholder="—", width="stretch")
 
 # --- what changed since the release before ---------------------------------------------------
-previous_id = load(home_office.previous_with_counts, release_id)
+previous_id = common.load(home_office.previous_with_counts, release_id)
 if previous_id is None:
     st.subheader("What changed", anchor=False)
     st.write(f"{common.esc(label(release_id))} is the first loaded release with these counts: "
              "nothing to compare it with.")
     st.stop()
 st.subheader(f"What changed since {common.esc(label(previous_id))}", anchor=False)
-diff = load(home_office.revisions, release_id, previous_id)
+diff = common.load(home_office.revisions, release_id, previous_id)
 kinds = diff["change"].value_counts()
 c1, c2, c3 = st.columns(3)
 c1.metric("Months added", f"{diff.loc[diff['change'] == 'added', 'month_key'].nunique():,}",

@@ -47,12 +47,7 @@ if org_name is None:
     # How many of these shares rest on a sector we are unsure of (the Needs review page).
     from analysis.review import low_confidence_ids
 
-    @st.cache_data(show_spinner=False, max_entries=16)
-    def _unsure(key: common.DbKey) -> frozenset[int]:
-        with data.connection(key.path) as con:
-            return low_confidence_ids(con)
-
-    unsure = ranking["organisation_id"].isin(_unsure(common.db_key()))
+    unsure = ranking["organisation_id"].isin(common.load(low_confidence_ids))
     if unsure.any():
         st.caption(f"{int(ranking.loc[unsure, 'shares'].sum()):,} of "
                    f"{int(ranking['shares'].sum()):,} shares here ({int(unsure.sum()):,} "

@@ -15,16 +15,8 @@ from analysis.classify import LOW_CONFIDENCE
 from analysis.review import overrides_csv, review_table
 from views import common, data
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _review(key: common.DbKey) -> pd.DataFrame:
-    """The review list of one database version (cached per file, like every page query)."""
-    with data.connection(key.path) as con:
-        return review_table(con)
-
-
 st.header("Needs review", anchor=False)
-table = _review(common.db_key())
+table = common.load(review_table)  # cached per database version, like every page query
 st.caption(f"Recipients whose sector is unknown or below {LOW_CONFIDENCE:.0%} confidence: the "
            "classifier found no list entry and only a weak rule, or none. Most shares first.")
 if table.empty:

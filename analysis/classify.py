@@ -293,6 +293,17 @@ def _university_keys() -> dict[str, ListEntry]:
             if h.entry.sector == "academic" and h.method in ("list", "alias")}
 
 
+def build_indexes() -> None:
+    """Read the lists and build every index the classifier consults, now rather than on
+    first use: ingest does it while the reader works in its child process."""
+    load_rules()
+    load_collectives()
+    _override_index()
+    _fuzzy_keys()
+    _brands()
+    _university_keys()
+
+
 def university_named(norm: str) -> tuple[str, ListEntry] | None:
     """(words as written, university) for the longest listed university named inside a
     normalised name, e.g. 'centre for education policy ucl' -> ('ucl', UCL)."""

@@ -240,6 +240,13 @@ def _all_required_words() -> tuple[str, ...]:
                          for w in req}))
 
 
+def build_indexes() -> None:
+    """Compile every vocabulary now rather than on first use (see
+    :func:`analysis.pipeline.prepare`)."""
+    _all_required_words()
+    _negation_after_re()
+
+
 def _present_words(text: str) -> frozenset[str]:
     """The required words that occur in text: one cheap pass serves every vocabulary."""
     lowered = text.lower()

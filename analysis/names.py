@@ -50,8 +50,10 @@ class RecipientParts:
 
 def _fold(text: str) -> str:
     """Casefold and strip accents (é -> e) and apostrophes (King's -> Kings)."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
+    if not text.isascii():  # ASCII has nothing to decompose (most names, and a hot path)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.translate(_APOSTROPHES)
 
 

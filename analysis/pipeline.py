@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from analysis import classify, flags
 from analysis.classify import classify_recipient
 from analysis.flags import assess_share
 from analysis.names import normalise_name
@@ -113,9 +114,20 @@ def read_shares(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return shares.astype(object).where(shares.notna(), None)
 
 
-def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute organisations, sectors and flags for every share in the database."""
-    clear_caches()  # always apply the reference files as they are now
+def prepare() -> None:
+    """Read the reference files as they are now and build the classifier's and the flags'
+    indexes (about a second), so that ``rebuild(con, prepared=True)`` finds them ready.
+    Independent of the database: ingest runs it while the reader works in its child."""
+    clear_caches()
+    classify.build_indexes()
+    flags.build_indexes()
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, prepared: bool = False) -> None:
+    """Recompute organisations, sectors and flags for every share in the database.
+    ``prepared``: :func:`prepare` has just run, so the reference data is fresh."""
+    if not prepared:
+        clear_caches()  # always apply the reference files as they are now
     shares = read_shares(con)
     names = shares["organisation"].map(lambda v: v if isinstance(v, str) else "")
     orgs = organisation_tables(names.value_counts().to_dict())

@@ -47,15 +47,24 @@ def _fn(name: str, restype: Any, *argtypes: Any) -> Any:
     return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
+def _fast(name: str, restype: Any) -> Any:
+    """``name`` with its return type but no argument types, for the calls made once per
+    character: ctypes then converts nothing, which makes a call about three times cheaper
+    (0.33 s -> 0.12 s for 300,000 ``FPDFText_GetCharOrigin`` calls). Callers pass exactly
+    the C types: a ``c_void_p`` handle, a Python int for a C int, ``byref`` out-pointers."""
+    address = ctypes.cast(getattr(raw, name), c_void_p).value
+    return ctypes.CFUNCTYPE(restype)(address)
+
+
 _PD = POINTER(c_double)
 _PF = POINTER(c_float)
 _CountChars = _fn("FPDFText_CountChars", c_int, c_void_p)
 _GetText = _fn("FPDFText_GetText", c_int, c_void_p, c_int, c_int, c_void_p)
 _GetUnicode = _fn("FPDFText_GetUnicode", ctypes.c_uint, c_void_p, c_int)
-_GetTextObject = _fn("FPDFText_GetTextObject", c_void_p, c_void_p, c_int)
-_GetCharOrigin = _fn("FPDFText_GetCharOrigin", c_int, c_void_p, c_int, _PD, _PD)
 _GetLooseCharBox = _fn("FPDFText_GetLooseCharBox", c_int, c_void_p, c_int, c_void_p)
 _GetCharMatrix = _fn("FPDFText_GetMatrix", c_int, c_void_p, c_int, c_void_p)
+_FastTextObject = _fast("FPDFText_GetTextObject", c_void_p)
+_FastCharOrigin = _fast("FPDFText_GetCharOrigin", c_int)
 _TextObjGetFont = _fn("FPDFTextObj_GetFont", c_void_p, c_void_p)
 _TextObjGetFontSize = _fn("FPDFTextObj_GetFontSize", c_int, c_void_p, _PF)
 _FontGetBaseFontName = _fn("FPDFFont_GetBaseFontName", c_ulong, c_void_p, c_void_p, c_ulong)
@@ -269,38 +278,41 @@ def _chars(tp: int, to_page: Affine, order: dict[int, int], descents: dict[str, 
     prev_obj, prev_x, prev_y, prev_adv, prev_i = 0, 0.0, 0.0, 0.0, 0
     last_h, last_size = -1.0, 0.0
     pending = False  # a space of pdfium's making came after the last character
-    get_obj, get_origin = _GetTextObject, _GetCharOrigin
+    fast_obj, fast_origin, tph = _FastTextObject, _FastCharOrigin, c_void_p(tp)
+    cur_obj = 0
     for i in range(n):
-        obj = get_obj(tp, i)
+        obj = fast_obj(tph, i)
         if not obj:  # made by pdfium (spaces, line breaks): pdfminer has none...
             pending = texts[i] == " " and prev_obj != 0 and bool(out) and out[-1][4] != " "
             if pending:  # pdfium's virtual spaces start at the previous glyph's right edge
-                get_origin(tp, i, rox, roy)
+                fast_origin(tph, i, rox, roy)
                 _GetLooseCharBox(tp, prev_i, byref(rect))
                 pending = abs(ox.value - rect.right) > 0.01
             continue
-        place = order.get(obj, last)
-        if place < last and not keyed:
-            return None
-        last = place
-        info = objects.get(obj)
-        if info is None:
-            handle = _TextObjGetFont(obj)
-            font = fonts.get(handle)
-            if font is None:
-                font = fonts[handle] = _Font(handle, descents)
-            size = fs.value if _TextObjGetFontSize(obj, byref(fs)) else 0.0
-            _GetCharMatrix(tp, i, byref(matrix))
-            lo = font.desc * size
-            hi = lo + size
-            info = objects[obj] = (font, size, matrix.a, matrix.b, matrix.c, matrix.d,
-                                   font.name, font.widths, matrix.c * lo, matrix.d * lo,
-                                   matrix.c * hi, matrix.d * hi)
-        font, size, a, b, _, _, name, widths, clo, dlo, chi, dhi = info
+        if obj != cur_obj:  # a text object's characters come together: look it up once
+            cur_obj = obj
+            place = order.get(obj, last)
+            if place < last and not keyed:
+                return None
+            last = place
+            info = objects.get(obj)
+            if info is None:
+                handle = _TextObjGetFont(obj)
+                font = fonts.get(handle)
+                if font is None:
+                    font = fonts[handle] = _Font(handle, descents)
+                size = fs.value if _TextObjGetFontSize(obj, byref(fs)) else 0.0
+                _GetCharMatrix(tp, i, byref(matrix))
+                lo = font.desc * size
+                hi = lo + size
+                info = objects[obj] = (font, size, matrix.a, matrix.b, matrix.c, matrix.d,
+                                       font.name, font.widths, matrix.c * lo, matrix.d * lo,
+                                       matrix.c * hi, matrix.d * hi)
+            font, size, a, b, _, _, name, widths, clo, dlo, chi, dhi = info
         ch = texts[i]
         if hyphens and ch in PDFIUM_HYPHEN:
             ch = _hyphen(obj, tp)
-        get_origin(tp, i, rox, roy)
+        fast_origin(tph, i, rox, roy)
         x, y = ox.value, oy.value
         if pending:
             pending = False

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from extract import guard
 from extract.db import (
@@ -48,6 +49,7 @@ UNDATED_WARNING = ("no period (month and year) in the title or file name: treate
                    "and ordered before the dated releases, so it is never taken as the latest")
 SUPPORTED = {".pdf", ".ods", ".xlsx", ".xlsm", ".csv"}
 PageCallback = Callable[[int, int], None]  # (pages done, pages total)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -142,6 +144,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, obj
             constants: dict[str, object]) -> None:
     if not rows:
         return
+    import pandas as pd  # imported late: see _Preparation
+
     df = pd.DataFrame(rows)
     for k, v in constants.items():
         df[k] = v
@@ -274,14 +278,58 @@ def _fatal(exc: BaseException) -> bool:
     return "No space left" in text or "database has been invalidated" in text
 
 
-def derive(con: duckdb.DuckDBPyConnection) -> None:
-    """Everything computed across releases: order, history, organisations, flags."""
+class _Preparation:
+    """The analysis' imports (pandas among them) and reference indexes, about 1.5 s, made
+    in a thread of this process while the reader's child lays out its pages: the child then
+    works on one core and the other is free, so the analysis after the last file finds
+    them ready (:func:`analysis.pipeline.prepare`). Joined before the next fork, which must
+    not copy a thread in mid-work, and before the analysis runs."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self.ready = False
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="analysis-prepare",
+                                            daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            from analysis.pipeline import prepare
+
+            prepare()
+            self.ready = True
+        except Exception as exc:  # the analysis prepares again, and reports it there
+            log.debug("analysis preparation failed: %s", exc)
+
+    def join(self) -> bool:
+        """Wait for it; True if the reference data is ready."""
+        if self._thread is not None:
+            self._thread.join()
+        return self.ready
+
+    def when_scanned(self, on_page: PageCallback | None) -> PageCallback:
+        """``on_page``, and start once a reader reports its last page."""
+        def progress(done: int, total: int) -> None:
+            if on_page is not None:
+                on_page(done, total)
+            if done >= total:
+                self.start()
+
+        return progress
+
+
+def derive(con: duckdb.DuckDBPyConnection, prepared: bool = False) -> None:
+    """Everything computed across releases: order, history, organisations, flags.
+    ``prepared``: :func:`analysis.pipeline.prepare` has just run in this process."""
     from analysis.pipeline import rebuild as rebuild_analysis
     from extract.history import rebuild as rebuild_history
 
     order_releases(con)
     rebuild_history(con)
-    rebuild_analysis(con)
+    rebuild_analysis(con, prepared=prepared)
 
 
 def ingest(
@@ -304,6 +352,7 @@ def ingest(
     files = expand(paths)
     results: list[FileResult] = []
     loaded_here: dict[str, Path] = {}
+    preparation = _Preparation()
     with writable(db) as con:
         changed = force_derive
         for path in files:
@@ -330,8 +379,9 @@ def ingest(
                     res.status, res.reason = "duplicate", (
                         f"same content as {twin[0]}, already loaded; not counted twice")
                     continue
-                parsed = read_isolated(path, on_file(path) if on_file else None, settings,
-                                       limits)
+                preparation.join()  # no thread of ours may be running across the fork
+                parsed = read_isolated(path, preparation.when_scanned(
+                    on_file(path) if on_file else None), settings, limits)
                 parsed.source_file = path.name
                 norm = normalise(parsed)
                 if not (parse_period(parsed.title or "") or parse_period(path.stem)):
@@ -367,5 +417,5 @@ def ingest(
             changed = True
         if not changed:
             raise Discard
-        derive(con)
+        derive(con, prepared=preparation.join())
     return results

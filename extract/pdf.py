@@ -46,11 +46,11 @@ the previous page), so "page 12, row 7" is the 7th row beginning on page 12.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import logging
 import math
 import re
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -110,19 +110,41 @@ class Line:
     def text(self) -> str:
         return " ".join(w.text for w in sorted(self.words, key=lambda w: w.x0))
 
+    @functools.cached_property
+    def chunks(self) -> list[list[Word]]:
+        """:func:`_chunks` of the line's words, once: asked of most lines several times.
+        (Lines and bands are complete before anything asks; nothing changes them after.)"""
+        return _chunks(self.words)
+
+
+def _top_x0(w: Word) -> tuple[float, float]:
+    return w.top, w.x0
+
+
+def _median(values: list[float]) -> float:
+    """``statistics.median``, inlined: this runs once per line of the release."""
+    values.sort()
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
 
 def _lines(words: Sequence[Word]) -> list[Line]:
     """Words sharing a baseline (across the whole page width), top to bottom."""
     out: list[Line] = []
-    for w in sorted(words, key=lambda w: (w.top, w.x0)):
-        if out and abs(w.top - out[-1].top) <= 0.3 * max(w.bottom - w.top, 1.0):
-            ln = out[-1]
+    ln: Line | None = None
+    for w in sorted(words, key=_top_x0):
+        height = w.bottom - w.top
+        if ln is not None and abs(w.top - ln.top) <= 0.3 * (height if height > 1.0 else 1.0):
             ln.words.append(w)
-            ln.bottom = max(ln.bottom, w.bottom)
+            if w.bottom > ln.bottom:
+                ln.bottom = w.bottom
         else:
-            out.append(Line([w], w.top, w.bottom, w.size))
+            ln = Line([w], w.top, w.bottom, w.size)
+            out.append(ln)
     for ln in out:
-        ln.size = statistics.median(w.size for w in ln.words)
+        if len(ln.words) > 1:
+            ln.size = _median([w.size for w in ln.words])
     return out
 
 
@@ -130,7 +152,8 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _furniture(scans: list[PageScan], edge_zone: float) -> set[tuple[int, float]]:
+def _furniture(scans: list[PageScan], page_lines: list[list[Line]], edge_zone: float
+               ) -> set[tuple[int, float]]:
     """(page, line top) of running heads and footers.
 
     A line near the top or bottom edge is furniture if the same text (digits aside) sits
@@ -143,8 +166,7 @@ def _furniture(scans: list[PageScan], edge_zone: float) -> set[tuple[int, float]
 
     seen: Counter[tuple[str, int]] = Counter()
     per_page: list[tuple[list[Line], list[Line]]] = []
-    for s in scans:
-        lines = _lines(s.words)
+    for s, lines in zip(scans, page_lines, strict=True):
         top = [ln for ln in lines if ln.bottom < s.height * edge_zone]
         bottom = [ln for ln in reversed(lines) if ln.top > s.height * (1 - edge_zone)]
         per_page.append((top, bottom))
@@ -166,7 +188,7 @@ def _furniture(scans: list[PageScan], edge_zone: float) -> set[tuple[int, float]
 def _header_line(ln: Line) -> bool:
     """A line of side-by-side cells naming known fields: a table header repeated at the top
     of every page (print titles, a repeated heading row), not a running head."""
-    chunks = _chunks(ln.words)
+    chunks = ln.chunks
     return len(chunks) > 1 and looks_like_header([cell_text(c) for c in chunks])
 
 
@@ -263,9 +285,14 @@ class Band:
     lines: list[Line]
     page: int
 
-    @property
+    @functools.cached_property
     def words(self) -> list[Word]:
         return [w for ln in self.lines for w in ln.words]
+
+    @functools.cached_property
+    def chunks(self) -> list[list[Word]]:
+        """:func:`_chunks` of the band's words, once (see :attr:`Line.chunks`)."""
+        return self.lines[0].chunks if len(self.lines) == 1 else _chunks(self.words)
 
     @property
     def top(self) -> float:
@@ -441,7 +468,7 @@ def _justified(ln: Line, tolerance: float = 0.1) -> bool:
     """A justified line of running text (a title or paragraph whose word gaps were stretched
     past a column gap): three or more one-word blocks, evenly spaced. Header cells are set
     where their columns start, so their gaps differ."""
-    chunks = _chunks(ln.words)
+    chunks = ln.chunks
     if len(chunks) < 3 or any(len(c) != 1 for c in chunks):
         return False
     gaps = [b[0].x0 - a[0].x1 for a, b in itertools.pairwise(chunks)]
@@ -660,9 +687,9 @@ class Stitcher:
         while i < len(bands):
             band = bands[i]
             cur = self.current
-            whole = _chunks(band.words)
+            whole = band.chunks
             running = len(whole) == 1 or all(
-                len(_chunks(ln.words)) == 1 or _justified(ln, self.settings.justified_tolerance)
+                len(ln.chunks) == 1 or _justified(ln, self.settings.justified_tolerance)
                 for ln in band.lines)
             if page_no_one and self.title is None and not self.tables and running:
                 self.title = band.text
@@ -678,10 +705,9 @@ class Stitcher:
                     continue
             depth = self._header_lines(band)
             head, rest = self._cut_band(band, depth)
-            chunks = _chunks(head.words)
-            cells = [cell_text(c) for c in chunks]
+            chunks = head.chunks
             if len(chunks) > 1 and self._starts_table(
-                    cells, head, ([rest] if rest else []) + bands[i + 1:], cur):
+                    chunks, head, ([rest] if rest else []) + bands[i + 1:], cur):
                 extent = self._table_extent(([rest] if rest else []) + bands[i + 1:])
                 bounds = self._bounds(head, extent, None)
                 headers = self._split(head.words, bounds)
@@ -699,10 +725,10 @@ class Stitcher:
                 i += 1
                 continue
             if cur and cur.mode == "text":
-                for sub in self._rows(cur, band):
-                    row = self._cells(cur, sub)
+                for sub, cols in self._rows(cur, band):
+                    row = [cell_text(c) for c in cols]
                     cur.add(row, page, cur.text_continues(row, page, self.metrics.leading))
-                    cur.last_band = self._last_band(cur, sub, limit)
+                    cur.last_band = self._last_band(sub, cols, limit)
                     if self.trace is not None:
                         tt = self.trace.table(page, cur.table, "text")
                         tt.rows.append(_box(sub.words))
@@ -730,7 +756,7 @@ class Stitcher:
         bands[i] = rest
         return i
 
-    def _starts_table(self, cells: list[str], head: Band, after: list[Band],
+    def _starts_table(self, chunks: list[list[Word]], head: Band, after: list[Band],
                       cur: Builder | None) -> bool:
         """Does this header-like block start a table?
 
@@ -741,8 +767,11 @@ class Stitcher:
         stretched word gaps look like gutters) or a bulleted list under a section heading
         is not a table.
         """
-        if any(REFERENCE_RE.match(c) or DATE_RE.match(c) for c in cells):
-            return False  # a header cell is never a reference or a date (and this is cheap)
+        # A header cell is never a reference or a date. Most bands asked are data rows, whose
+        # key cell (usually the first) says so before the other cells are read.
+        if any(REFERENCE_RE.match(c) or DATE_RE.match(c) for c in map(cell_text, chunks)):
+            return False
+        cells = [cell_text(c) for c in chunks]
         if _justified(head.lines[0], self.settings.justified_tolerance):
             return False
         if _is_register_header(cells, strict=cur is not None and not head.bold):
@@ -839,13 +868,21 @@ class Stitcher:
                     break
         return top >= self.settings.min_top_share * (top + other)
 
-    def _rows(self, cur: Builder, band: Band) -> list[Band]:
-        """The band cut into rows where a new row starts (``_row_starts``)."""
-        starts = self._row_starts(cur, band)
-        ends = [*starts[1:], len(band.lines)]
-        return [Band(band.lines[a:b], band.page) for a, b in zip(starts, ends, strict=True)]
+    def _rows(self, cur: Builder, band: Band) -> list[tuple[Band, list[list[Word]]]]:
+        """The band cut into rows where a new row starts (``_row_starts``), each with its
+        words by column. A word's column depends on the word alone, so a row's columns are
+        its lines' columns joined: each line is split once."""
+        lines = band.lines
+        cols = [self._columns(ln.words, cur.bounds) for ln in lines]
+        starts = self._row_starts(cur, lines, cols)
+        ends = [*starts[1:], len(lines)]
+        width = len(cur.bounds) + 1
+        return [(Band(lines[a:b], band.page),
+                 [[w for c in cols[a:b] for w in c[i]] for i in range(width)])
+                for a, b in zip(starts, ends, strict=True)]
 
-    def _row_starts(self, cur: Builder, band: Band) -> list[int]:
+    def _row_starts(self, cur: Builder, lines: list[Line],
+                    cols: list[list[list[Word]]]) -> list[int]:
         """Lines of a band where a table row starts: the first, and each line where the
         key column starts a new text block: its text follows a line with none there, or
         follows another reference (references never wrap), or a column of one-line values
@@ -856,10 +893,8 @@ class Stitcher:
         This does not depend on rows being further apart than the lines of a cell: in a
         tightly set table the gap method (``_bands``) sees one band for many rows.
         """
-        lines = band.lines
         if len(lines) < 2 or not cur.bounds:
             return [0]
-        cols = [self._columns(ln.words, cur.bounds) for ln in lines]
         key = min(cur.key, len(cur.bounds))
         if not any(c[key] for c in cols[1:]):
             return [0]  # the key column has text on the first line only: one row
@@ -886,7 +921,7 @@ class Stitcher:
         """The bands of the table that starts above them: up to the next title."""
         out = []
         for b in bands:
-            if len(_chunks(b.words)) == 1 and section_for_title(b.text) \
+            if len(b.chunks) == 1 and section_for_title(b.text) \
                     and self._title_like(b):
                 break
             out.append(b)
@@ -911,7 +946,7 @@ class Stitcher:
         wide = [g for g in gutters if g[1] - g[0] >= gap]
         # Does this producer write space characters between words (not all do)?
         spaced = any(w.spaced for b in [header, *rest] for w in b.words)
-        blocks = [p for b in _chunks(header.words)
+        blocks = [p for b in header.chunks
                   for p in _split_block(b, gutters, data, spaced)]
         bounds: list[float] = []
         for prev, nxt in itertools.pairwise(blocks):
@@ -954,11 +989,7 @@ class Stitcher:
     def _split(cls, words: Sequence[Word], bounds: list[float]) -> list[str]:
         return [cell_text(c) for c in cls._columns(words, bounds)]
 
-    def _cells(self, cur: Builder, band: Band) -> list[str]:
-        return self._split(band.words, cur.bounds)
-
-    def _last_band(self, cur: Builder, band: Band, limit: float) -> LastBand:
-        cols = self._columns(band.words, cur.bounds)
+    def _last_band(self, band: Band, cols: list[list[Word]], limit: float) -> LastBand:
         last_line = band.bottom - 0.5 * self.metrics.leading
         return LastBand(
             band.page, band.bottom, limit, len(band.lines),
@@ -981,10 +1012,10 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None,
     """Document title, tables with rows, and warnings, from the scanned pages in order;
     ``trace``, if given, collects the layout decisions for the debug images."""
     settings = ReaderSettings.resolve(settings)
-    furniture = _furniture(scans, settings.edge_zone)
-    page_lines = [
-        [ln for ln in _lines(s.words) if (s.number, ln.top) not in furniture] for s in scans
-    ]
+    all_lines = [_lines(s.words) for s in scans]
+    furniture = _furniture(scans, all_lines, settings.edge_zone)
+    page_lines = [[ln for ln in lines if (s.number, ln.top) not in furniture]
+                  for s, lines in zip(scans, all_lines, strict=True)]
     metrics = _metrics(page_lines, settings)
     for s, lines in zip(scans, page_lines, strict=True):
         bottoms = [ln.bottom for ln in lines] + [t.bottom for t in s.tables]

@@ -10,6 +10,8 @@ to open with a clear message rather than silently mixing layouts.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 SCHEMA_VERSION = 1
@@ -621,7 +623,19 @@ COLUMN_COMMENTS: dict[str, str] = {
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table (idempotent) and refuse a database written by another schema."""
+    """Create every table (idempotent) and refuse a database written by another schema.
+    One transaction: a commit per statement took twice as long (0.2 s on every run)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _create(con)
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CORE_DDL)
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:

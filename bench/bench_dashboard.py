@@ -270,7 +270,7 @@ def browser_bench(db: Path, label: str, repeat: int, repo: Path = REPO
     (database, interaction, browser ms, server ms, server ms of a cold first visit)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
     if not CHROMIUM:
         raise SystemExit("no Chromium: apt-get install -y chromium")

@@ -152,7 +152,7 @@ ROW_CLICK_X = 18
 class Server:
     """``streamlit run app.py`` on ``db`` with the run-time log on, on a free port."""
 
-    def __init__(self, db: Path, log: Path, repo: Path = REPO) -> None:
+    def __init__(self, db: Path, log: Path, repo: Path = REPO, script: str = "app.py") -> None:
         import socket
         import subprocess
 
@@ -164,7 +164,7 @@ class Server:
         env = {**os.environ, "NPD_DB": str(db), "NPD_TIMING_LOG": str(log)}
         self.out = (log.parent / (log.stem + ".server.txt")).open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless=true",
              f"--server.port={self.port}", "--server.address=127.0.0.1",
              "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
             cwd=repo, env=env, stdout=self.out, stderr=subprocess.STDOUT)
@@ -361,6 +361,51 @@ def browser_bench(db: Path, label: str, repeat: int, repo: Path = REPO
     return rows
 
 
+FLOOR = REPO / "bench" / "floor"
+
+
+def floor_bench(repeat: int) -> list[tuple[str, str, float, float, float]]:
+    """Streamlit's own cost of opening a page on this machine, timed like the dashboard's
+    pages: an empty page (``bench/floor/bare.py``) and one made of the elements our pages
+    use, with no database (``bench/floor/elements.py``: sidebar filters, metrics and a data
+    grid, then with a plotly chart too). A page of ours holding those elements cannot open
+    faster than that."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    rows: list[tuple[str, str, float, float, float]] = []
+    print(f"\nStreamlit floor: pages with no data of ours, Chromium 1280x800, {repeat} "
+          "repeat visits each")
+    grid = '[data-testid="stDataFrame"] canvas'
+    pages = (("bare.py", "", "bare page (heading only)", '[data-testid="stHeading"]'),
+             ("elements.py", "", "filters, metrics, data grid", grid),
+             ("elements.py", "?chart=1", "filters, metrics, grid, plotly chart",
+              ".js-plotly-plot .main-svg"))
+    for script, query, name, key in pages:
+        server = Server(OUT / "floor.duckdb", OUT / f"runs-floor-{len(rows)}.jsonl",
+                        FLOOR, script)
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page.goto(server.url + query, wait_until="commit")
+                _drawn(page, server, 0, key)
+
+                def go(page: Any = page, url: str = server.url + query) -> None:
+                    page.goto(url, wait_until="commit")
+
+                steps = [_timed_step(page, server, go, key) for _ in range(repeat + 1)]
+                browser.close()
+        finally:
+            server.stop()
+        b = statistics.median(x[0] for x in steps[1:])
+        srv = statistics.median(x[1] for x in steps[1:])
+        rows.append(("floor", f"open {name}", b, srv, steps[0][1]))
+        print(f"  open {name:<40} browser {b:>6.0f} ms   server {srv:>5.0f} ms")
+    return rows
+
+
 def compare(base: list[tuple[str, str, float, float, float]],
             now: list[tuple[str, str, float, float, float]]) -> None:
     """Baseline and current side by side: browser ms, server ms (repeat visits, median) and
@@ -400,13 +445,15 @@ def main() -> int:
             if args.baseline:
                 base += browser_bench(target, name, repeat, args.baseline.resolve())
             rows += browser_bench(target, name, repeat)
+        floor = floor_bench(repeat)
         if base:
             compare(base, rows)
         worst_b = max(r[2] for r in rows)
         worst_s = max(max(r[3], r[4]) for r in rows)
         print(f"\nslowest in the browser: {worst_b:.0f} ms ({worst_b / BROWSER_BUDGET_MS:.0%} "
               f"of {BROWSER_BUDGET_MS:.0f} ms); slowest server run: {worst_s:.0f} ms "
-              f"({worst_s / BUDGET_MS:.0%} of {BUDGET_MS:.0f} ms)")
+              f"({worst_s / BUDGET_MS:.0%} of {BUDGET_MS:.0f} ms); Streamlit's own floor "
+              f"for a page of our elements: {floor[-1][2]:.0f} ms")
         if args.browser_only:
             return 0 if worst_b <= BROWSER_BUDGET_MS and worst_s <= BUDGET_MS else 1
 

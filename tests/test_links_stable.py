@@ -58,7 +58,7 @@ def history_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return copy.deepcopy(_READ[key])
 
     monkeypatch.setattr(ingest_module, "read_release", read_once)
-    monkeypatch.setattr("analysis.pipeline.rebuild", lambda con: None)
+    monkeypatch.setattr("analysis.pipeline.rebuild", lambda con, prepared=False: None)
     yield
 
 

@@ -769,9 +769,12 @@ class Stitcher:
         """
         # A header cell is never a reference or a date. Most bands asked are data rows, whose
         # key cell (usually the first) says so before the other cells are read.
-        if any(REFERENCE_RE.match(c) or DATE_RE.match(c) for c in map(cell_text, chunks)):
-            return False
-        cells = [cell_text(c) for c in chunks]
+        cells: list[str] = []
+        for chunk in chunks:
+            text = cell_text(chunk)
+            if REFERENCE_RE.match(text) or DATE_RE.match(text):
+                return False
+            cells.append(text)
         if _justified(head.lines[0], self.settings.justified_tolerance):
             return False
         if _is_register_header(cells, strict=cur is not None and not head.bold):
@@ -1023,9 +1026,9 @@ def _assemble(scans: list[PageScan], settings: ReaderSettings | None = None,
             key = round(s.height)
             metrics.text_bottom[key] = max(metrics.text_bottom.get(key, 0.0), max(bottoms))
     if trace is not None:
-        for s in scans:
+        for s, lines in zip(scans, all_lines, strict=True):
             trace.pages.setdefault(s.number, PageTrace()).furniture += [
-                _box(ln.words) for ln in _lines(s.words) if (s.number, ln.top) in furniture]
+                _box(ln.words) for ln in lines if (s.number, ln.top) in furniture]
     st = Stitcher(metrics, settings, trace=trace)
     carried: set[int] = set()  # pages a table continues onto from the page before
     for s, lines in zip(scans, page_lines, strict=True):

@@ -26,7 +26,7 @@ import duckdb
 import streamlit as st
 
 from extract.db import REPO, db_path
-from views import common, provenance
+from views import common, provenance, warm
 
 SAMPLE_DIR = REPO / "data" / "sample"
 
@@ -115,6 +115,7 @@ try:
 except (duckdb.Error, OSError, RuntimeError) as exc:
     st.error(common.esc(f"The database at {db_path()} could not be read: {exc}"))
     st.stop()
+warm.start()  # the pages' first views, computed in the background once per database version
 
 pages = [
     st.Page(common.OVERVIEW, title="Overview", icon=":material/insights:", default=True),
@@ -141,6 +142,11 @@ for script, title, icon, url in (
 page = st.navigation(pages)
 # Each page's own name in the browser tab (and in bookmarks and history).
 st.set_page_config(page_title=f"{page.title} · NPD data shares")
+try:  # a click that opens another page switches now, before this one is drawn
+    common.follow_pending_link()
+except BaseException:  # the switch ends this run by raising
+    common.log_run_time(page.url_path, _STARTED, drawn=False)
+    raise
 
 if sample:
     st.warning(f"**{common.SAMPLE_BANNER}.** The shares are invented to demonstrate the tool.",

@@ -25,8 +25,9 @@ Errors are :class:`QueryError` with a one-line message.
 The settings belong to the DuckDB instance behind the connection, and DuckDB shares one
 instance among the connections a process holds open to a file at the same time. So run a
 question on a connection nothing else holds open meanwhile (the dashboard's
-``views.data.connection`` opens one at a time); once it is closed the instance goes, and
-the next connection starts with the defaults again (``tests/test_queries.py`` checks).
+``views.data.connection(db, private=True)`` opens one of its own); once it is closed the
+instance goes, and the next connection starts with the defaults again
+(``tests/test_queries.py`` checks).
 """
 
 from __future__ import annotations

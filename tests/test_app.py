@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -392,12 +393,32 @@ def test_filters_from_a_shared_link(built: fx.Built, monkeypatch: pytest.MonkeyP
     assert set(at.dataframe[0].value["reference"]) == want == {"DS00971"}
 
 
+def click_grid(at: AppTest, key: str, rows: list[int] | None = None,
+               cells: list[list[Any]] | None = None) -> None:
+    """What the browser sends when a row of the grid ``key`` is clicked: the grid's new
+    selection as its widget value, beside the other widgets' values. Streamlit then calls the
+    grid's ``on_select`` callback before the rerun, as it does for a real click (AppTest has
+    no way to click a grid)."""
+    grid = next(d for d in at.dataframe if d.key == key)
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = grid.proto.id
+    state.string_value = json.dumps({"selection": {"rows": rows or [], "columns": [],
+                                                   "cells": cells or []}})
+    at._run(states)
+
+
 def test_selecting_a_row_opens_its_detail(built: fx.Built, monkeypatch: pytest.MonkeyPatch
                                           ) -> None:
     at = run(built.path, monkeypatch, page=common.SHARES, filters={"q": "phonics"})
-    at.session_state["shares_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
-    at.run()
+    timing = built.path.parent / "click-runs.jsonl"
+    monkeypatch.setenv(common.TIMING_LOG_ENV, str(timing))
+    click_grid(at, "shares_table", rows=[0])
     assert not at.exception
+    # One run draws the share page; the explorer is not drawn again only to be left (the
+    # switch happens at the top of app.py, in a run that stops there).
+    runs = [json.loads(x) for x in timing.read_text().splitlines()]
+    assert [(r["page"], r["drawn"]) for r in runs] == [("shares", False), ("share", True)]
     # The address names the share stably (key and release file), not by its share_id.
     assert (qp(at, "ref"), qp(at, "in"), qp(at, "share")) == (
         ["S19"], [fx.RELEASES[LATEST - 1].source_file], [])
@@ -759,6 +780,38 @@ def test_overlapping_queries_never_read_a_replaced_file(built: fx.Built, tmp_pat
     assert result["n"] == 0
 
 
+def test_the_kept_open_file_blocks_nobody_and_is_let_go(built: fx.Built, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """The dashboard keeps the file open between queries (opening it costs more than most
+    queries). That must not get in anyone's way: a researcher's own connection in the same
+    process with other settings opens; a Question's locked-down settings stay with its own
+    instance; after the idle time the file is closed, so another process can write it."""
+    db = tmp_path / "live.duckdb"
+    shutil.copyfile(built.path, db)
+    with data.connection(db) as con:
+        n = con.execute("SELECT count(*) FROM shares").fetchone()[0]
+    assert str(db) in data._OPEN  # kept for the next query
+    with duckdb.connect(str(db), read_only=True, config={"threads": 1}) as own:
+        assert own.execute("SELECT count(*) FROM shares").fetchone()[0] == n
+    with data.connection(db, private=True) as con:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    with data.connection(db) as con:  # the kept instance is untouched
+        assert con.execute("SELECT current_setting('enable_external_access')"
+                           ).fetchone()[0] is True
+    monkeypatch.setattr(data, "IDLE_CLOSE_S", 0.2)
+    with data.connection(db) as con:  # restarts the countdown with the short idle time
+        con.execute("SELECT 1")
+    deadline = time.monotonic() + 10
+    while str(db) in data._OPEN and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert str(db) not in data._OPEN
+    writer = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])"
+              ".execute('CREATE TABLE t AS SELECT 1 AS x')", str(db)]
+    assert subprocess.run(writer, capture_output=True, timeout=60).returncode == 0
+
+
 def test_unreadable_database_gives_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
     bad = tmp_path / "register.duckdb"
@@ -985,6 +1038,17 @@ def test_esc_makes_links_icons_and_bidi_inert() -> None:
     assert list(cells["a"])[:2] == ["ok", "x⟨U+202E⟩y"] and list(cells["n"]) == [1, 2, 3]
 
 
+def test_ascii_fast_path_finds_the_same_characters() -> None:
+    """A pure-ASCII column is checked with the small class: it must hold exactly the big
+    class's ASCII members, or a control character in ASCII text would show raw."""
+    for code in range(128):
+        ch = chr(code)
+        assert bool(common._INVISIBLE_ASCII_RE.match(ch)) == bool(
+            common._INVISIBLE_RE.match(ch)), repr(ch)
+    cells = common.visible_table(pd.DataFrame({"a": ["plain", "bell\x07here", "esc\x1b[31m"]}))
+    assert list(cells["a"]) == ["plain", "bell⟨U+0007⟩here", "esc⟨U+001B⟩[31m"]
+
+
 def _hostile_copy(built: fx.Built, tmp_path: Path) -> tuple[Path, str]:  # db, period
     """The fixture register with a release named like markup and a share whose text is a
     URL, an e-mail address, a shortcode and a right-to-left override."""
@@ -1057,9 +1121,7 @@ def test_a_click_on_any_cell_opens_the_row(built: fx.Built,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     at = run(built.path, monkeypatch, common.SHARES)
     first = at.dataframe[0].value.iloc[0]
-    at.session_state["shares_table"] = {"selection": {"rows": [], "columns": [],
-                                                      "cells": [[0, "organisation"]]}}
-    at.run()
+    click_grid(at, "shares_table", cells=[[0, "organisation"]])
     assert not at.exception
     assert qp(at, "ref") and [h.value for h in at.header][-1] != "Shares explorer"
     assert first["reference"] in texts(at)

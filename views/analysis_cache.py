@@ -2,7 +2,7 @@
 
 Keyed like :func:`views.common.load` by the database file's version (path, mtime, inode), so
 a re-ingest is seen on the next interaction and unchanged data is served from the cache.
-Each call opens its own read-only connection through :func:`views.data.connection`.
+Each call reads through :func:`views.data.connection` (a question on an instance of its own).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def provenance() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _question(key: common.DbKey, sql: str, params: tuple[tuple[str, Any], ...]
               ) -> queries.Result:
-    # a connection of its own (run() locks its configuration down), closed afterwards
-    with data.connection(key.path) as con:
+    # an instance of its own (run() locks its configuration down), closed afterwards
+    with data.connection(key.path, private=True) as con:
         return queries.run(con, sql, dict(params))
 
 

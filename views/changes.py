@@ -123,12 +123,7 @@ def listing(df: pd.DataFrame, key: str) -> None:
         "Sector": [data.SECTOR_LABELS.get(s, s) for s in df["sector"]],
         "Flags": df["flags"], "Project": df["project"], "Data shared": df["data_shared"],
     })
-    event = st.dataframe(common.visible_table(table), key=key, on_select="rerun",
-                         selection_mode="single-row", hide_index=True, placeholder="—",
-                         width="stretch", column_config=WIDTHS)
-    row = common.selected_row(event)
-    if row is not None and row < len(df):
-        common.open_share(int(df["share_id"].iloc[row]))
+    common.share_grid(common.visible_table(table), df["share_id"], key, column_config=WIDTHS)
 
 
 st.subheader(f"Added in {common.esc(picked)}", anchor=False)
@@ -166,15 +161,10 @@ else:
         f"In {picked}": [shown(fl, v) for fl, v in
                          zip(changed["field"], changed["new_value"], strict=True)],
     })
-    event = st.dataframe(common.visible_table(table), key="changed_table", on_select="rerun",
-                         selection_mode="single-row", hide_index=True, placeholder="—",
-                         width="stretch", column_config={
-                             **WIDTHS, f"In {previous}": st.column_config.TextColumn(
-                                 width=160), f"In {picked}": st.column_config.TextColumn(
-                                 width=160)})
-    row = common.selected_row(event)
-    if row is not None and row < len(changed):
-        common.open_share(int(changed["share_id"].iloc[row]))
+    common.share_grid(common.visible_table(table), changed["share_id"], "changed_table",
+                      column_config={**WIDTHS,
+                                     f"In {previous}": st.column_config.TextColumn(width=160),
+                                     f"In {picked}": st.column_config.TextColumn(width=160)})
 
 for x in new:
     st.subheader(f"First listed in the new section {common.esc(section_name(x.section))}",

@@ -9,6 +9,7 @@ number on the overview and the rows the explorer lists for it can never disagree
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
@@ -22,7 +23,7 @@ from typing import Any, NamedTuple
 import duckdb
 import pandas as pd
 
-from extract.db import REPO, connect_readonly
+from extract.db import _READ_CONFIG, REPO
 from extract.sections import section_labels
 
 # Labels double as URL values of the bound filter widgets (``?sector=Press``), so keep them
@@ -95,24 +96,107 @@ class Filters:
 
 
 _ONE_AT_A_TIME = threading.Lock()
+# The open database per path: (file identity, connection). Opening a 100,000-share file
+# reads its catalogue, ~30 ms, more than most queries the pages run.
+_OPEN: dict[str, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+_KEEP_OPEN = 4  # files kept open at once (a test run touches hundreds)
+# An open read-only file holds a shared lock, which stops another process opening it
+# read-write: after this long without a query the dashboard lets go of it.
+IDLE_CLOSE_S = 60.0
+_idle: threading.Timer | None = None
 
 
 @contextlib.contextmanager
-def connection(db: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one query, never open at the same time as another.
+def connection(db: str | os.PathLike[str], private: bool = False
+               ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for one query, never used at the same time as another.
 
-    While any connection to a path is open, DuckDB hands a new ``connect()`` in the same
-    process that *already open* database, even after an ingest has ``os.replace``-d the file:
-    overlapping connections from concurrent sessions would keep serving the old data (and
-    the cache would store it under the new file's key). Opening one at a time makes every
-    connection read the current file. Results are cached, so the queueing is rarely felt.
+    The file is opened once per version (inode, modification time, size) and kept open
+    until :data:`IDLE_CLOSE_S` pass without a query; each query gets its own cursor. While
+    any connection to a path is open, DuckDB hands a new ``connect()`` in the same process
+    that *already open* database, even after an ingest has ``os.replace``-d the file: so
+    when the file has changed, the old handle is closed before the new one opens, under the
+    same lock as the queries, and every query reads the current file. Results are cached,
+    so the queueing is rarely felt.
+
+    ``private``: an instance of its own, closed afterwards, for a query that changes the
+    instance's settings (a Question locks its configuration down: ``analysis/queries.py``).
     """
     with _ONE_AT_A_TIME:
-        con = connect_readonly(db)
+        path = os.path.abspath(db)
         try:
-            yield con
+            st_ = os.stat(path)
+        except FileNotFoundError:
+            _close(path)
+            raise FileNotFoundError(f"{path}: no database yet; run `python -m extract "
+                                    "data/sample`") from None
+        if private:
+            con = _open(path)
+            try:
+                yield con
+            finally:
+                con.close()
+            return
+        version = (st_.st_ino, st_.st_mtime_ns, st_.st_size)
+        held = _OPEN.pop(path, None)
+        if held is not None and held[0] != version:
+            held[1].close()
+            held = None
+        if held is None:
+            held = (version, _open(path))
+        _OPEN[path] = held  # most recently used last
+        while len(_OPEN) > _KEEP_OPEN:
+            _close(next(iter(_OPEN)))
+        cursor = held[1].cursor()
+        try:
+            cursor.execute("USE register")  # per connection: a cursor starts in memory
+            yield cursor
+        except duckdb.FatalException:  # the database instance is unusable from now on
+            _close(path)
+            raise
         finally:
-            con.close()
+            cursor.close()
+            _close_when_idle()
+
+
+def _close_when_idle() -> None:
+    """(Re)start the countdown after which every kept file is closed (lock held)."""
+    global _idle
+    if _idle is not None:
+        _idle.cancel()
+    _idle = threading.Timer(IDLE_CLOSE_S, close_all)
+    _idle.daemon = True
+    _idle.start()
+
+
+def close_all() -> None:
+    """Close every database file :func:`connection` keeps open."""
+    with _ONE_AT_A_TIME:
+        for path in list(_OPEN):
+            _close(path)
+
+
+atexit.register(close_all)  # a DuckDB instance left open at exit is reported as a leak
+
+
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    """The file attached read-only to a private in-memory instance: DuckDB shares an instance
+    among every ``connect()`` to one path in a process, and a kept-open one would refuse
+    others made with different settings (a researcher's notebook, the tests)."""
+    con = duckdb.connect(":memory:", config=dict(_READ_CONFIG))
+    try:
+        con.execute("ATTACH ? AS register (READ_ONLY)", [path])
+        con.execute("USE register")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _close(path: str) -> None:
+    held = _OPEN.pop(path, None)
+    if held is not None:
+        held[1].close()
 
 
 def search_terms(text: str) -> list[str]:
@@ -260,6 +344,15 @@ _SHARE_COLUMNS = """
     s.source_sheet, s.source_row"""
 
 
+# What a listing of shares (the explorer, What changed) shows of each row. The other fields
+# (purpose, legal basis, ...) are on the share's own page: fetching them for 2,000 rows
+# doubled the bytes a search moved.
+_LISTED_COLUMNS = """
+    s.share_id, s.release_id, s.share_key, s.reference, s.organisation,
+    coalesce(s.sector, 'unknown') AS sector, s.project, s.data_shared, s.date_approved,
+    s.section, s.source_file, s.source_page, s.source_sheet, s.source_row"""
+
+
 # A share's flags and sensitive categories as sorted comma-joined keys ("identifying,
 # pupil_level", "ethnicity,sen"), for the shares whose ids the given subquery yields.
 _FLAG_KEYS = """
@@ -374,7 +467,7 @@ def search_shares(con: duckdb.DuckDBPyConnection, f: Filters, limit: int = 2000
             WHERE {clause}
             ORDER BY {_EXPLORER_ORDER} LIMIT ?),
         fl AS ({_FLAG_KEYS.format(ids="SELECT share_id FROM m")})
-        SELECT m.total, {_SHARE_COLUMNS}, r.period_end, fl.flag_keys, fl.cat_keys,
+        SELECT m.total, {_LISTED_COLUMNS}, fl.flag_keys, fl.cat_keys,
                {SOURCE_SQL} AS source
         FROM m JOIN shares s ON s.share_id = m.share_id
         JOIN releases r ON r.release_id = s.release_id

@@ -7,13 +7,10 @@ of NPD requests only): a dip there is missing sections, not fewer shares.
 
 from __future__ import annotations
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from views import common, data
+from views import common, data, trend_charts
 
-common.follow_pending_link()
 st.header("Who gets pupil data from the DfE?", anchor=False)
 rel = common.releases()
 if rel.empty:
@@ -71,84 +68,20 @@ with cols[3]:
 
 cover = page["coverage"].set_index("release_id")
 labels = common.release_label_map()
-
-
-def placed(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (per release) with its period end, release label (escaped for plotly) and
-    whether the release is partial; releases without a period end left out (said below)."""
-    out = df.join(cover[["period_end", "partial", "missing"]], on="release_id")
-    out["label"] = [common.esc(labels.get(int(r), "?"), "chart") for r in out["release_id"]]
-    out["note"] = ["<br><i>lists only some sections: no "
-                   + common.esc(", ".join(data.SECTION_LABELS.get(x, x) for x in m), "chart")
-                   + "</i>" if p else "" for p, m in zip(out["partial"], out["missing"],
-                                                         strict=True)]
-    return out[out["period_end"].notna()]
-
-
-def mark_partial(fig: go.Figure, rows: pd.DataFrame) -> None:
-    """Shade each release that lists only some sections, with a short note on the chart
-    (the legend stays that of complete releases)."""
-    for end in rows.loc[rows["partial"], "period_end"].drop_duplicates():
-        day = pd.Timestamp(end)
-        fig.add_vrect(x0=day - pd.Timedelta(days=50), x1=day + pd.Timedelta(days=50),
-                      fillcolor="#b1b4b6", opacity=0.25, layer="below", line_width=0,
-                      annotation_text="some sections only", annotation_position="top",
-                      annotation_font_size=11)
-
-
 undated = [labels.get(int(r), "?") for r in cover.index[cover["period_end"].isna()]]
 partial = [labels.get(int(r), "?") for r in cover.index[cover["partial"]]]
+charts = trend_charts.charts(latest_id)
 
 st.subheader("Shares in each release, by recipient sector", anchor=False)
-trend = page["sectors"]
 if len(rel) < 2:
     st.caption("Trends appear once more than one release is loaded.")
-if not trend.empty:
-    trend = placed(trend)
-    fig = go.Figure()
-    for key, name in data.SECTOR_LABELS.items():
-        part = trend[trend["sector"] == key]
-        if part.empty:
-            continue
-        fig.add_bar(
-            x=part["period_end"], y=part["shares"], name=common.esc(name, "chart"),
-            marker={"color": common.SECTOR_COLOURS.get(name)},
-            customdata=list(zip(part["label"], part["note"], strict=True)),
-            hovertemplate="%{customdata[0]}: %{y:,} shares to " + common.esc(name, "chart")
-                          + "%{customdata[1]}<extra></extra>")
-    fig.update_layout(barmode="stack", height=340, margin={"t": 10, "b": 10},
-                      legend_title_text="", bargap=0.1, yaxis_title="Shares listed",
-                      xaxis_title="Period end of the release")
-    # Bars about two months wide, so releases months apart do not touch.
-    fig.update_traces(width=1000 * 3600 * 24 * 60)
-    mark_partial(fig, trend)
-    st.plotly_chart(fig, width="stretch", key="sector_trend")
+if charts["sectors"] is not None:
+    st.plotly_chart(charts["sectors"], width="stretch", key="sector_trend")
 
-# Plots, per release, the % of the shares it lists that carry identifying pupil-level data.
 st.subheader("Share of listed shares that identify individual children, by release",
              anchor=False)
-ident = page["identifying"]
-if not ident.empty:
-    ident = placed(ident)
-    fig = go.Figure()
-    full, part = ident[~ident["partial"]], ident[ident["partial"]]
-    for rows, name, symbol in ((full, "All sections listed", "circle"),
-                               (part, "Only some sections listed", "circle-open")):
-        if rows.empty:
-            continue
-        fig.add_scatter(
-            x=rows["period_end"], y=rows["pct"], name=name, mode="lines+markers",
-            marker={"symbol": symbol, "size": 10, "color": "#1d70b8"},
-            line={"color": "#1d70b8"} if symbol == "circle" else {"width": 0},
-            customdata=list(zip(rows["label"], rows["identifying_pupil"], rows["shares"],
-                                rows["note"], strict=True)),
-            hovertemplate="%{customdata[0]}: %{y:.1f}% (%{customdata[1]:,} of "
-                          "%{customdata[2]:,} shares)%{customdata[3]}<extra></extra>")
-    mark_partial(fig, ident)
-    fig.update_yaxes(range=[0, 100], ticksuffix="%", title="Identifying pupil-level")
-    fig.update_layout(height=300, margin={"t": 10, "b": 10},
-                      xaxis_title="Period end of the release", legend_title_text="")
-    st.plotly_chart(fig, width="stretch", key="identifying_trend")
+if charts["identifying"] is not None:
+    st.plotly_chart(charts["identifying"], width="stretch", key="identifying_trend")
 notes = ["Each release is placed at the end of the period it covers, and is cumulative: it "
          "lists every share still live, so the same share appears in many releases."]
 if partial:

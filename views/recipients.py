@@ -105,12 +105,7 @@ table = pd.DataFrame({  # when and how flagged first: the long texts last
     "Project": shares["project"],
     "Data shared": shares["data_shared"],
 })
-event = st.dataframe(common.visible_table(table), key="org_shares_table", on_select="rerun",
-                     selection_mode=common.ROW_CLICK, hide_index=True, placeholder="—",
-                     width="stretch",
-                     column_config={"Still listed": st.column_config.CheckboxColumn()})
+common.share_grid(common.visible_table(table), shares["share_id"], "org_shares_table",
+                  column_config={"Still listed": st.column_config.CheckboxColumn()})
 st.caption("Click a row to open the share as last listed. Releases: how many releases list "
            "it (each release repeats every share still live).")
-row = common.selected_row(event)
-if row is not None and row < len(shares):
-    common.open_share(int(shares["share_id"].iloc[row]))

@@ -13,7 +13,7 @@ LIMIT = 2000
 
 st.header("Shares explorer", anchor=False)
 f = common.filters()
-df, total = common.load(data.search_shares, f, LIMIT)
+df, table, total = common.explorer(f, LIMIT)
 hits = common.load(data.count_hits, f) if total else data.Hits(0, 0)
 shown = len(df)
 st.markdown(f"**{common.counted(hits)}** · {common.esc(common.describe(f))}")
@@ -33,13 +33,11 @@ if df.empty:
                 "in the sidebar.")
     st.stop()
 
-table = common.share_table(df)
 columns = list(table.columns)
 if common.is_phone():  # on a narrow screen, who received it comes first
     columns.insert(0, columns.pop(columns.index("organisation")))
-event = st.dataframe(
-    table, key="shares_table", on_select="rerun", selection_mode=common.ROW_CLICK,
-    hide_index=True, placeholder="—", column_config=common.SHARE_TABLE_COLUMNS, width="stretch",
+common.share_grid(
+    table, df["share_id"], "shares_table", column_config=common.SHARE_TABLE_COLUMNS,
     height=min(460, 35 * (len(table) + 1) + 3),
     # One release selected: its name on every row would only take space.
     column_order=[c for c in columns if c != "release" or f.release_id is None],
@@ -54,6 +52,3 @@ st.download_button(
     help="Safe to open in Excel: cells that would run as formulas are prefixed with '. "
          "Each row has its share key, its address in this dashboard, is_sample and the "
          "release file's provenance.")
-row = common.selected_row(event)
-if row is not None and row < shown:
-    common.open_share(int(df["share_id"].iloc[row]))

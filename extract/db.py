@@ -86,6 +86,21 @@ def connect_readonly(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBP
     return duckdb.connect(str(path), read_only=True, config=dict(_READ_CONFIG))
 
 
+def attach_readonly(db: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """The database attached read-only (as ``register``, the default catalog) to a private
+    in-memory instance. DuckDB shares one instance among every ``connect()`` to a path in a
+    process, so a connection kept open (the dashboard's) would refuse other ones made with
+    different settings, a researcher's or a test's; a private instance refuses none."""
+    con = duckdb.connect(":memory:", config=dict(_READ_CONFIG))
+    try:
+        con.execute("ATTACH ? AS register (READ_ONLY)", [str(db)])
+        con.execute("USE register")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 class DatabaseError(RuntimeError):
     """The database file cannot be used; ``str(exc)`` is ``"<path>: <reason>"`` for users."""
 

@@ -22,7 +22,7 @@ from views import common, data, warm
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 WARMED = (common.OVERVIEW, common.SHARES, common.RECIPIENTS, common.CHANGES, common.EXPORT,
-          common.FINDINGS, common.HOME_OFFICE)
+          common.FINDINGS, common.HOME_OFFICE, common.QUESTIONS)
 
 
 @pytest.fixture(scope="module")

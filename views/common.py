@@ -402,10 +402,6 @@ def share_params(share_id: int) -> dict[str, str]:
     return {SHARE_KEY_PARAM: ref[0], SHARE_RELEASE_PARAM: ref[1]}
 
 
-def open_share(share_id: int) -> NoReturn:
-    goto(SHARE, **share_params(share_id))
-
-
 _PENDING = "_goto"  # (page, URL parameters) to switch to at the start of the next run
 
 

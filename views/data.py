@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import duckdb
 import pandas as pd
 
-from extract.db import _READ_CONFIG, REPO
+from extract.db import REPO, attach_readonly
 from extract.sections import section_labels
 
 # Labels double as URL values of the bound filter widgets (``?sector=Press``), so keep them
@@ -131,7 +131,7 @@ def connection(db: str | os.PathLike[str], private: bool = False
             raise FileNotFoundError(f"{path}: no database yet; run `python -m extract "
                                     "data/sample`") from None
         if private:
-            con = _open(path)
+            con = attach_readonly(path)
             try:
                 yield con
             finally:
@@ -143,7 +143,7 @@ def connection(db: str | os.PathLike[str], private: bool = False
             held[1].close()
             held = None
         if held is None:
-            held = (version, _open(path))
+            held = (version, attach_readonly(path))
         _OPEN[path] = held  # most recently used last
         while len(_OPEN) > _KEEP_OPEN:
             _close(next(iter(_OPEN)))
@@ -177,20 +177,6 @@ def close_all() -> None:
 
 
 atexit.register(close_all)  # a DuckDB instance left open at exit is reported as a leak
-
-
-def _open(path: str) -> duckdb.DuckDBPyConnection:
-    """The file attached read-only to a private in-memory instance: DuckDB shares an instance
-    among every ``connect()`` to one path in a process, and a kept-open one would refuse
-    others made with different settings (a researcher's notebook, the tests)."""
-    con = duckdb.connect(":memory:", config=dict(_READ_CONFIG))
-    try:
-        con.execute("ATTACH ? AS register (READ_ONLY)", [path])
-        con.execute("USE register")
-    except BaseException:
-        con.close()
-        raise
-    return con
 
 
 def _close(path: str) -> None:

@@ -38,9 +38,14 @@ def _settle() -> None:
             thread.join(timeout=60)
 
 
-def _fresh(register: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "fresh.duckdb"  # a new path: a database version no cache has seen
+@pytest.fixture
+def live(register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's database: a copy of the register at a new path (a database version no
+    cache has seen), once the warm-ups of earlier tests have finished."""
+    db = tmp_path / "fresh.duckdb"
     shutil.copy(register, db)
+    monkeypatch.setenv("NPD_DB", str(db))
+    _settle()
     return db
 
 
@@ -59,10 +64,7 @@ def _count_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_no_covered_page_runs_a_query_after_the_warm_up(
-        register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = _fresh(register, tmp_path)
-    monkeypatch.setenv("NPD_DB", str(db))
-    _settle()
+        live: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened = _count_queries(monkeypatch)
     warm.fill()
     assert opened, "the warm-up ran no query at all"
@@ -78,11 +80,8 @@ def test_no_covered_page_runs_a_query_after_the_warm_up(
 
 
 def test_without_the_warm_up_the_same_visits_do_query(
-        register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        live: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The check above can fail: on a version nobody warmed, the same visits query."""
-    db = _fresh(register, tmp_path)
-    monkeypatch.setenv("NPD_DB", str(db))
-    _settle()
     monkeypatch.setattr(warm, "start", lambda: None)
     opened = _count_queries(monkeypatch)
     at = AppTest.from_file(str(APP), default_timeout=30)
@@ -92,14 +91,15 @@ def test_without_the_warm_up_the_same_visits_do_query(
 
 
 def test_the_app_warms_in_the_background_once_per_version(
-        register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = _fresh(register, tmp_path)
-    monkeypatch.setenv("NPD_DB", str(db))
-    _settle()
+        live: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[str] = []
     real = warm.fill
-    monkeypatch.setattr(warm, "fill", lambda: (started.append(
-        threading.current_thread().name), real())[1])
+
+    def fill() -> None:
+        started.append(threading.current_thread().name)
+        real()
+
+    monkeypatch.setattr(warm, "fill", fill)
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.run()
     at.switch_page(common.SHARES)

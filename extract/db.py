@@ -269,7 +269,12 @@ def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnec
             schema.create(con)
         except DatabaseError:
             raise
-        except duckdb.Error as exc:  # name the user's file, not our private copy
+        except (duckdb.Error, RuntimeError) as exc:
+            if is_interrupt(exc):  # Ctrl-C while the schema is made: not a database problem
+                raise
+            if not isinstance(exc, duckdb.Error):  # schema version mismatch
+                raise DatabaseError(f"{path}: {exc}") from exc
+            # Name the user's file, not our private copy.
             reason = _first_line(exc).replace(str(tmp), str(path))
             if _disk_full(exc):
                 raise DatabaseError(f"{path}: no room to write the database (No space left "
@@ -278,8 +283,6 @@ def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnec
         except OSError as exc:
             raise DatabaseError(f"{path}: cannot read the database "
                                 f"({exc.strerror or _first_line(exc)})") from exc
-        except RuntimeError as exc:  # schema version mismatch
-            raise DatabaseError(f"{path}: {exc}") from exc
         try:
             yield con
         except Discard:
@@ -290,6 +293,8 @@ def _writable(path: Path, created: list[Path]) -> Iterator[duckdb.DuckDBPyConnec
             con = None
             os.replace(tmp, path)
         except (duckdb.Error, OSError) as exc:
+            if is_interrupt(exc):
+                raise
             reason = _first_line(exc).replace(str(tmp), "the private copy")
             raise DatabaseError(f"{path}: could not save the database ({reason}); "
                                 "database left as it was") from exc

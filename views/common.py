@@ -488,6 +488,9 @@ def share_table(df: pd.DataFrame) -> pd.DataFrame:
     return visible_table(out.reset_index(drop=True))
 
 
+EXPLORER_LIMIT = 2000  # rows the explorer draws (and the warm-up fills) per view
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _explorer(key: DbKey, f: data.Filters, limit: int
               ) -> tuple[pd.DataFrame, pd.DataFrame, int]:

@@ -9,11 +9,9 @@ import streamlit as st
 from extract.db import REPO
 from views import common, data, downloads
 
-LIMIT = 2000
-
 st.header("Shares explorer", anchor=False)
 f = common.filters()
-df, table, total = common.explorer(f, LIMIT)
+df, table, total = common.explorer(f, common.EXPLORER_LIMIT)
 hits = common.load(data.count_hits, f) if total else data.Hits(0, 0)
 shown = len(df)
 st.markdown(f"**{common.counted(hits)}** · {common.esc(common.describe(f))}")

@@ -24,8 +24,6 @@ from analysis.review import low_confidence_ids
 from extract import history
 from views import analysis_cache, common, data, trend_charts
 
-EXPLORER_LIMIT = 2000  # views/shares.py LIMIT
-
 
 def fill() -> None:
     """Run the default views' queries on the live database (each result lands in the cache
@@ -39,7 +37,7 @@ def fill() -> None:
     f = data.Filters(release_id=latest)  # the sidebar's default: the latest release
     common.load(data.overview, latest)
     trend_charts.charts(latest)
-    common.explorer(f, EXPLORER_LIMIT)
+    common.explorer(f, common.EXPLORER_LIMIT)
     common.load(data.count_hits, f)
     common.load(data.organisation_names)
     common.load(data.recipients, f, "")
